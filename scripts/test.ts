@@ -125,6 +125,7 @@ for (const kind of kinds) {
 // ---------------------------------------------------------------- deno test
 const denoTestDirs = [];
 for (const dir of ["tests/functions", "tests/e2e"]) {
+  if (!(await exists(join(ROOT, dir)))) continue;
   for await (const e of Deno.readDir(join(ROOT, dir))) {
     if (e.isFile && /\.test\.ts$/.test(e.name)) {
       denoTestDirs.push(dir);
