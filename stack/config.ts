@@ -15,8 +15,9 @@ export interface StackConfig {
 }
 
 export function readConfig(argv: string[] = Deno.args): StackConfig {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: argv,
+    allowPositionals: true,
     options: {
       engine: { type: "string" },
       reset: { type: "boolean" },
@@ -28,8 +29,10 @@ export function readConfig(argv: string[] = Deno.args): StackConfig {
   });
   const env = (name: string) => Deno.env.get(name) || undefined;
   // `npm start --reset` and `npm start --engine native` reach us as npm_config_* variables.
+  // `npm start --engine native` reaches us as a bare "native" (npm takes --engine for itself).
   const databaseUrl = env("DATABASE_URL");
-  const engine = values.engine ?? env("npm_config_engine") ?? env("PARLEY_ENGINE") ??
+  if (positionals.length > 1) throw new Error(`unexpected arguments: ${positionals.join(" ")}`);
+  const engine = values.engine ?? positionals[0] ?? env("npm_config_engine") ?? env("PARLEY_ENGINE") ??
     (databaseUrl ? "native" : "pglite");
   if (engine !== "pglite" && engine !== "native") {
     throw new Error(`unknown engine "${engine}": use pglite or native`);
