@@ -13,7 +13,7 @@ import { startEngine } from "../stack/engines/index.ts";
 import type { EngineKind } from "../stack/engines/engine.ts";
 import { nativeTestable } from "../stack/engines/native.ts";
 import { applySqlFile, prepareDatabase } from "../stack/database.ts";
-import { advisorWarnings, generateTypes, schemaViolations, TYPES_FILE } from "../stack/checks.ts";
+import { advisorWarnings, generateTypes, lintErrors, schemaViolations, TYPES_FILE } from "../stack/checks.ts";
 import { runPgtapFile } from "../stack/pgtap.ts";
 import { BIN, exists, freePort, ROOT, sqlFiles, TEST_HELPERS } from "../stack/paths.ts";
 
@@ -95,6 +95,8 @@ for (const kind of kinds) {
     if (kind === "native") {
       const warnings = await advisorWarnings(engine.url);
       record(`${kind}: supabase db advisors (no warnings)`, warnings.length === 0, warnings.join("\n"));
+      const errors = await lintErrors(engine.db, engine.url);
+      record(`${kind}: supabase db lint (plpgsql_check, no errors)`, errors.length === 0, errors.join("\n"));
     }
     await applySqlFile(engine.db, TEST_HELPERS);
     for (const file of dbFiles) {

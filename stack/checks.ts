@@ -91,3 +91,15 @@ export async function advisorWarnings(url: string): Promise<string[]> {
   if (result.ok && /No issues found/.test(report)) return [];
   return [report.replace(/^Target: .*\n/m, "").trim()];
 }
+
+/**
+ * `supabase db lint` (plpgsql_check over every plpgsql function of public and private); returns
+ * the errors it reports. Native engine only: PGlite has no plpgsql_check.
+ */
+export async function lintErrors(db: Db, url: string): Promise<string[]> {
+  await db.exec("create extension if not exists plpgsql_check");
+  const result = await supabase(["db", "lint", `--remote=${url}`, "--schema", "public,private", "--fail-on", "error"]);
+  const report = `${result.stdout}\n${result.stderr}`;
+  if (result.ok && /No schema errors found/.test(report)) return [];
+  return [report.replace(/^Target: .*\n/m, "").trim()];
+}
