@@ -45,6 +45,7 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/** One statement applying the settings in order (left to right in its select list). */
 function settingsSql(settings: [string, string][], param: (i: number) => string): string {
   if (settings.length === 0) return "select 1";
   return "select " + settings.map((_, i) => `pg_catalog.set_config(${param(2 * i)}, ${param(2 * i + 1)}, true)`)

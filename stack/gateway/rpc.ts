@@ -137,18 +137,18 @@ function respond(
   rows: ResultRow[],
   o: { accept: Accept; prefer: Prefer; offset: number; head: boolean },
 ): Response {
-  const headers = new Headers();
+  const headers: Record<string, string> = {};
   const applied: string[] = [];
   if (fn.setof) {
     const n = Number(rows[0]?.n ?? 0);
     const total = rows[0]?.total === undefined || rows[0]?.total === null ? "*" : String(rows[0].total);
-    headers.set("content-range", n === 0 ? `*/${total}` : `${o.offset}-${o.offset + n - 1}/${total}`);
+    headers["content-range"] = n === 0 ? `*/${total}` : `${o.offset}-${o.offset + n - 1}/${total}`;
     if (o.prefer.count) applied.push(`count=${o.prefer.count}`);
   }
   if (o.prefer.return === "minimal") applied.push("return=minimal");
-  if (applied.length) headers.set("preference-applied", applied.join(", "));
+  if (applied.length) headers["preference-applied"] = applied.join(", ");
   if (fn.returns === "void" || o.prefer.return === "minimal") return new Response(null, { status: 204, headers });
-  headers.set("content-type", o.accept.contentType);
+  headers["content-type"] = o.accept.contentType;
   return new Response(o.head ? null : String(rows[0]?.body ?? "null"), { status: 200, headers });
 }
 
@@ -169,7 +169,10 @@ function chooseSchema(req: Request, read: boolean, api: ApiSettings): string {
   return header;
 }
 
+const JSON_ACCEPT: Accept = { object: false, stripNulls: false, contentType: "application/json; charset=utf-8" };
+
 function negotiate(header: string | null): Accept {
+  if (header === null || header === "*/*" || header === "application/json") return JSON_ACCEPT;
   const ranges = (header ?? "*/*").split(",").map((part, i) => {
     const type = mediaType(part) ?? "";
     const params = headerParams(part);
@@ -186,9 +189,7 @@ function negotiate(header: string | null): Accept {
     if (type === "application/vnd.pgrst.array+json") {
       return { object: false, stripNulls, contentType: `application/vnd.pgrst.array+json${suffix}; charset=utf-8` };
     }
-    if (type === "application/json" || type === "*/*" || type === "application/*") {
-      return { object: false, stripNulls: false, contentType: "application/json; charset=utf-8" };
-    }
+    if (type === "application/json" || type === "*/*" || type === "application/*") return JSON_ACCEPT;
   }
   throw pgrstError(406, "PGRST107", `None of these media types are available: ${header}`);
 }
@@ -200,7 +201,9 @@ interface Prefer {
 
 function parsePrefer(headers: Headers): Prefer {
   const prefer: Prefer = { return: null, count: null };
-  for (const item of (headers.get("prefer") ?? "").split(",")) {
+  const header = headers.get("prefer");
+  if (header === null) return prefer;
+  for (const item of header.split(",")) {
     const [k, v] = item.trim().split("=").map((s) => s.trim());
     if (k === "return" && (v === "minimal" || v === "representation")) prefer.return = v;
     if (k === "count" && (v === "exact" || v === "planned" || v === "estimated")) prefer.count = v;
@@ -209,6 +212,7 @@ function parsePrefer(headers: Headers): Prefer {
 }
 
 function pageParams(url: URL, maxRows: number | null): { limit: number | null; offset: number } {
+  if (url.search === "") return { limit: maxRows, offset: 0 };
   const select = url.searchParams.get("select");
   if (select !== null && select.trim() !== "*") throw unsupported("select (choosing columns of a function's result)");
   if (url.searchParams.has("order")) throw unsupported("order (ordering a function's result)");
@@ -350,22 +354,48 @@ function requestSettings(
   const headers: Record<string, string> = {};
   for (const [k, v] of req.headers) headers[k] = v;
   const cookies: Record<string, string> = {};
-  for (const part of (req.headers.get("cookie") ?? "").split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0) cookies[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  const cookie = headers["cookie"];
+  if (cookie) {
+    for (const part of cookie.split(";")) {
+      const eq = part.indexOf("=");
+      if (eq > 0) cookies[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+    }
   }
-  const searchPath = [...new Set([...api.schemas.slice(0, 1), ...api.extraSearchPath])].map(q).join(", ");
   return [
     ...role.settings,
-    ["search_path", searchPath],
+    ["search_path", searchPath(api)],
     ...(read ? [["transaction_read_only", "on"] as [string, string]] : []),
-    ["request.jwt.claims", JSON.stringify(caller.claims)],
+    ["request.jwt.claims", claimsJson(caller.claims)],
     ["request.method", req.method],
     ["request.path", url.pathname.replace(/^\/rest\/v1/, "")],
     ["request.headers", JSON.stringify(headers)],
     ["request.cookies", JSON.stringify(cookies)],
     ["role", caller.role],
   ];
+}
+
+const searchPaths = new WeakMap<ApiSettings, string>();
+
+/** PostgREST's search_path: the schema, then the extra search path. */
+function searchPath(api: ApiSettings): string {
+  let path = searchPaths.get(api);
+  if (path === undefined) {
+    path = [...new Set([...api.schemas.slice(0, 1), ...api.extraSearchPath])].map(q).join(", ");
+    searchPaths.set(api, path);
+  }
+  return path;
+}
+
+// Verified claims objects are reused for every request of a token (JwtVerifier caches them).
+const claimsTexts = new WeakMap<JwtClaims, string>();
+
+function claimsJson(claims: JwtClaims): string {
+  let text = claimsTexts.get(claims);
+  if (text === undefined) {
+    text = JSON.stringify(claims);
+    claimsTexts.set(claims, text);
+  }
+  return text;
 }
 
 function buildCall(
