@@ -61,7 +61,8 @@ interface ArgRow {
 
 const FUNCTIONS_SQL = `
 select n.nspname as schema, p.proname as name, p.oid::int8 as oid, p.provolatile::text as volatility,
-  p.proretset as setof, p.pronargdefaults::int as n_defaults, p.oid::regprocedure::text as signature,
+  p.proretset as setof, p.pronargdefaults::int as n_defaults,
+  pg_catalog.format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)) as signature,
   case
     when p.prorettype = 'pg_catalog.void'::pg_catalog.regtype then 'void'
     when t.typtype = 'c' then 'composite'

@@ -40,6 +40,8 @@ export interface TestStackOptions {
   config?: (config: SupabaseConfig) => void;
   /** Other gateway options (functionsDir, maxBodyBytes…). */
   gateway?: Partial<Omit<GatewayOptions, "engine" | "keys" | "config">>;
+  /** Runs once the stack is up (e.g. creates the SQL a test needs, as the postgres superuser). */
+  setup?: (stack: TestStack) => Promise<void>;
 }
 
 /** The engines e2e tests run on: PARLEY_TEST_ENGINES (comma list), default pglite. */
@@ -68,7 +70,7 @@ export async function startTestStack(kind: EngineKind, options: TestStackOptions
       log: Deno.env.get("PARLEY_TEST_LOG") ? (line) => console.error(`[gateway] ${line}`) : undefined,
       ...options.gateway,
     });
-    return {
+    const stack: TestStack = {
       url: gateway.url,
       anonKey: keys.anonKey,
       serviceRoleKey: keys.serviceRoleKey,
@@ -81,6 +83,13 @@ export async function startTestStack(kind: EngineKind, options: TestStackOptions
         await engine.stop();
       },
     };
+    try {
+      await options.setup?.(stack);
+    } catch (e) {
+      await gateway.stop().catch(() => {});
+      throw e;
+    }
+    return stack;
   } catch (e) {
     await engine.stop().catch(() => {});
     throw e;
@@ -102,6 +111,48 @@ export async function signedInUser(stack: TestStack, name: string, metadata: Rec
   const { data, error } = await supabase.auth.signUp({ email, password, options: { data: metadata } });
   if (error || !data.session || !data.user) throw new Error(`sign up ${email}: ${error?.message ?? "no session"}`);
   return { supabase, id: data.user.id, email, password, session: data.session };
+}
+
+export interface ApiAnswer {
+  status: number;
+  headers: Headers;
+  /** The parsed JSON body (null when empty), or the text when it is not JSON. */
+  body: unknown;
+  text: string;
+}
+
+/**
+ * A raw HTTP call to the gateway, for what supabase-js hides (status codes, headers, bodies). Sends
+ * the anon key as `apikey` unless `apikey` is given (null: none), and `token` as the bearer.
+ */
+export async function api(
+  stack: Pick<TestStack, "url" | "anonKey">,
+  path: string,
+  init: {
+    method?: string;
+    body?: BodyInit | Record<string, unknown> | unknown[] | null;
+    headers?: Record<string, string>;
+    token?: string;
+    apikey?: string | null;
+  } = {},
+): Promise<ApiAnswer> {
+  const headers = new Headers(init.headers);
+  if (init.apikey !== null && !headers.has("apikey")) headers.set("apikey", init.apikey ?? stack.anonKey);
+  if (init.token) headers.set("authorization", `Bearer ${init.token}`);
+  let body = init.body as BodyInit | null | undefined;
+  const plain = init.body !== null && typeof init.body === "object" &&
+    (Array.isArray(init.body) || Object.getPrototypeOf(init.body) === Object.prototype);
+  if (plain) {
+    body = JSON.stringify(init.body);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+  }
+  const res = await fetch(`${stack.url}${path}`, { method: init.method ?? (body ? "POST" : "GET"), headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text === "" ? null : JSON.parse(text);
+  } catch { /* not JSON */ }
+  return { status: res.status, headers: res.headers, body: parsed, text };
 }
 
 /** A stack shared by several tests: started by the first that needs it, stopped by `stop`. */
