@@ -229,9 +229,11 @@ export async function updateUserMetadata(db: Db, userId: string, data: Record<st
   const set = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
   await db.query(
     `update auth.users
-     set raw_user_meta_data = (coalesce(raw_user_meta_data, '{}') || $2::text::jsonb) - $3::text[], updated_at = now()
+     set raw_user_meta_data = (coalesce(raw_user_meta_data, '{}') || $2::text::jsonb)
+       - array(select jsonb_array_elements_text($3::text::jsonb)),
+       updated_at = now()
      where id = $1::uuid`,
-    [userId, JSON.stringify(set), removed],
+    [userId, JSON.stringify(set), JSON.stringify(removed)],
   );
 }
 

@@ -83,7 +83,7 @@ select n.nspname as schema, p.proname as name, p.oid::int8 as oid, p.provolatile
 from pg_catalog.pg_proc p
 join pg_catalog.pg_namespace n on n.oid = p.pronamespace
 join pg_catalog.pg_type t on t.oid = p.prorettype
-where n.nspname = any($1::text[]) and p.prokind = 'f'
+where n.nspname in (select pg_catalog.jsonb_array_elements_text($1::text::jsonb)) and p.prokind = 'f'
 `;
 
 // Roles the API may switch to: members of authenticator (as on Supabase), or the three API roles
@@ -183,7 +183,7 @@ export class Catalog {
 
   private async load(): Promise<void> {
     const [functionRows, roleRows] = await Promise.all([
-      this.db.query<FunctionRow>(FUNCTIONS_SQL, [this.schemas]),
+      this.db.query<FunctionRow>(FUNCTIONS_SQL, [JSON.stringify(this.schemas)]),
       this.db.query<{ role: string; settings: string[] | string }>(ROLES_SQL),
     ]);
     const byName = new Map<string, RpcFunction[]>();
