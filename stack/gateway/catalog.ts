@@ -36,6 +36,9 @@ export interface RoleInfo {
   settings: [string, string][];
 }
 
+/** What carries the arguments: named ones (query string, form, JSON object), or a JSON body that is not an object. */
+export type ArgsKind = "named" | "json-object" | "json-other";
+
 export type Resolution =
   | { fn: RpcFunction }
   | { error: "not_found" }
@@ -165,12 +168,14 @@ export class Catalog {
   /**
    * PostgREST's overload resolution by argument names: a function matches when every given name is
    * one of its parameters and every parameter without a default is given. A function whose only
-   * parameter is an unnamed json/jsonb receives the whole JSON body instead.
+   * parameter is an unnamed json/jsonb receives the whole JSON body instead; a JSON body that is not
+   * an object can only go to such a function.
    */
-  resolve(schema: string, name: string, keys: string[], jsonBody: boolean): Resolution {
+  resolve(schema: string, name: string, keys: string[], kind: ArgsKind): Resolution {
     const given = new Set(keys);
     const matches = this.functions(schema, name).filter((fn) => {
-      if (fn.bodyParam) return jsonBody;
+      if (fn.bodyParam) return kind !== "named";
+      if (kind === "json-other") return false;
       if (fn.params.some((p) => p.name === "")) return false;
       const names = new Set(fn.params.map((p) => p.name));
       for (const k of given) if (!names.has(k)) return false;

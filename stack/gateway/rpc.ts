@@ -14,7 +14,7 @@
  *   and `[api] max_rows` bound set results.
  */
 import type { ApiSettings } from "../config.ts";
-import type { Catalog, RpcFunction } from "./catalog.ts";
+import type { ArgsKind, Catalog, RpcFunction } from "./catalog.ts";
 import { editDistance } from "./catalog.ts";
 import { ApiError, fromDatabaseError, pgrstError } from "./errors.ts";
 import { type Executor, quoteIdent as q, type Statement } from "./executor.ts";
@@ -65,7 +65,7 @@ export async function handleRpc(
   // arguments: query string (GET/HEAD) or body (POST)
   let argsJson: string;
   let keys: string[];
-  let jsonBody = false;
+  let kind: ArgsKind = "named";
   if (read) {
     const args: Record<string, string | string[]> = {};
     for (const [k, v] of url.searchParams) {
@@ -79,12 +79,12 @@ export async function handleRpc(
     for (const k of url.searchParams.keys()) {
       if (!RESERVED.has(k)) throw unsupported(`filter "${k}" on a function's result`);
     }
-    ({ argsJson, keys, jsonBody } = await readArgs(req, options.maxBodyBytes));
+    ({ argsJson, keys, kind } = await readArgs(req, options.maxBodyBytes));
   }
 
   let retried = false;
   while (true) {
-    const fn = await resolve(catalog, schema, name, keys, jsonBody);
+    const fn = await resolve(catalog, schema, name, keys, kind);
     if (read && fn.volatility === "volatile") {
       throw pgrstError(
         405,
@@ -239,7 +239,7 @@ function unsupported(what: string): ApiError {
   );
 }
 
-async function readArgs(req: Request, limit: number): Promise<{ argsJson: string; keys: string[]; jsonBody: boolean }> {
+async function readArgs(req: Request, limit: number): Promise<{ argsJson: string; keys: string[]; kind: ArgsKind }> {
   const contentType = req.headers.get("content-type");
   const type = mediaType(contentType);
   const charset = headerParams(contentType).charset?.toLowerCase();
@@ -264,9 +264,9 @@ async function readArgs(req: Request, limit: number): Promise<{ argsJson: string
   if (form) {
     const args: Record<string, string> = {};
     for (const [k, v] of new URLSearchParams(text)) args[k] = v;
-    return { argsJson: JSON.stringify(args), keys: Object.keys(args), jsonBody: false };
+    return { argsJson: JSON.stringify(args), keys: Object.keys(args), kind: "named" };
   }
-  if (text.trim() === "") return { argsJson: "{}", keys: [], jsonBody: true };
+  if (text.trim() === "") return { argsJson: "{}", keys: [], kind: "json-object" };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -275,7 +275,9 @@ async function readArgs(req: Request, limit: number): Promise<{ argsJson: string
   }
   // The text itself goes to Postgres: big numbers keep their precision.
   const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
-  return { argsJson: text, keys: isObject ? Object.keys(value as object) : [], jsonBody: true };
+  return isObject
+    ? { argsJson: text, keys: Object.keys(value as object), kind: "json-object" }
+    : { argsJson: text, keys: [], kind: "json-other" };
 }
 
 export function payloadTooLarge(e: BodyTooLargeError): ApiError {
@@ -287,11 +289,11 @@ export function payloadTooLarge(e: BodyTooLargeError): ApiError {
   );
 }
 
-async function resolve(catalog: Catalog, schema: string, name: string, keys: string[], jsonBody: boolean) {
-  let r = catalog.resolve(schema, name, keys, jsonBody);
+async function resolve(catalog: Catalog, schema: string, name: string, keys: string[], kind: ArgsKind) {
+  let r = catalog.resolve(schema, name, keys, kind);
   if ("error" in r && r.error === "not_found") {
     await catalog.refresh();
-    r = catalog.resolve(schema, name, keys, jsonBody);
+    r = catalog.resolve(schema, name, keys, kind);
   }
   if ("fn" in r) return r.fn;
   if (r.error === "ambiguous") {

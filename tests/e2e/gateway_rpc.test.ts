@@ -266,6 +266,8 @@ for (const kind of testEngines()) {
     assert.equal((await api(s, "/rest/v1/rpc/e2e_sum", { body: { nums: [1, 2, 3] } })).text, "6", "variadic");
     const body = await api(s, "/rest/v1/rpc/e2e_body", { body: [1, "two", { three: 3 }] });
     assert.deepEqual(body.body, [1, "two", { three: 3 }], "a single unnamed jsonb parameter gets the whole body");
+    const notNamed = await api(s, "/rest/v1/rpc/e2e_items", { body: [1] });
+    assert.equal(notNamed.status, 404, "an array is not named arguments, even for a function with defaults only");
     const form = await api(s, "/rest/v1/rpc/e2e_add", {
       body: "a=1&b=5",
       headers: { "content-type": "application/x-www-form-urlencoded" },
