@@ -103,7 +103,8 @@ export async function createUser(
        '{"provider": "email", "providers": ["email"]}', $4::text::jsonb, now(), now(), false)`,
     [user.id, user.email, user.password, JSON.stringify(user.userMetadata)],
   );
-  const identityData = { sub: user.id, email: user.email, email_verified: false, phone_verified: false };
+  // confirmed at once (no email is sent locally), so the identity is verified too
+  const identityData = { sub: user.id, email: user.email, email_verified: true, phone_verified: false };
   await db.query(
     `insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
      values ($1::text, $1::text::uuid, $2::text::jsonb, 'email', now(), now(), now())`,

@@ -86,7 +86,7 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 for (const kind of testEngines()) {
   const fixture = stackFixture(kind, {
-    gateway: { functionsDir, maxBodyBytes: 4 * 1024 * 1024 },
+    gateway: { functionsDir, maxBodyBytes: 4 * 1024 * 1024, watchFunctions: true },
     config: (c) => {
       c.functions.sse = { verifyJwt: false };
       c.functions.plain = { verifyJwt: false };
@@ -247,6 +247,23 @@ for (const kind of testEngines()) {
     assert.equal(unknown.status, 404);
     assert.equal((unknown.body as { code: string }).code, "NOT_FOUND");
     assert.equal((await api(s, "/functions/v1/_shared", { apikey: null, headers: bearer(s.anonKey) })).status, 404);
+  });
+
+  test("a function whose files change is restarted with the new code", async (s) => {
+    const dir = join(functionsDir, `reload-${kind}`);
+    await Deno.mkdir(dir, { recursive: true });
+    const write = (version: string) =>
+      Deno.writeTextFile(join(dir, "index.ts"), `Deno.serve(() => new Response("${version}"));\n`);
+    await write("v1");
+    const get = () => api(s, `/functions/v1/reload-${kind}`, { apikey: null, headers: bearer(s.anonKey) });
+    assert.equal((await get()).text, "v1");
+    await write("v2");
+    let text = (await get()).text;
+    for (let i = 0; i < 100 && text !== "v2"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      text = (await get()).text;
+    }
+    assert.equal(text, "v2");
   });
 
   stopStackAfterTests(fixture);
