@@ -88,7 +88,8 @@ export function serverDb(url: string, options: ServerDbOptions = {}): Db {
 }
 
 function wrapServer(sql: postgres.Sql | postgres.TransactionSql, end?: () => Promise<void>): Db {
-  const listen = "listen" in sql
+  // a transaction has no `begin`: LISTEN belongs to the client, which gives it its own connection
+  const listen = "begin" in sql
     ? async (channel: string, onPayload: (payload: string) => void) => {
       const request = await (sql as postgres.Sql).listen(channel, onPayload);
       return () => request.unlisten();
