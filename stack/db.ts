@@ -15,6 +15,11 @@ export interface Db {
   exec<T = Row>(text: string): Promise<T[]>;
   /** Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /**
+   * LISTEN on a channel: `onPayload` receives each NOTIFY's payload; resolves to an unlisten
+   * function. Absent inside transactions.
+   */
+  listen?(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -40,7 +45,14 @@ export function pgliteDb(pg: PGlite, onClose?: () => Promise<void>): Db {
 }
 
 function wrapPglite(pg: PGliteLike, onClose?: () => Promise<void>): Db {
+  const listen = "listen" in pg && "transaction" in pg
+    ? async (channel: string, onPayload: (payload: string) => void) => {
+      const unlisten = await (pg as PGlite).listen(channel, onPayload);
+      return () => unlisten();
+    }
+    : undefined;
   return {
+    ...(listen ? { listen } : {}),
     async query<T>(text: string, params?: unknown[]) {
       return (await pg.query<T>(text, params)).rows;
     },
@@ -76,7 +88,15 @@ export function serverDb(url: string, options: ServerDbOptions = {}): Db {
 }
 
 function wrapServer(sql: postgres.Sql | postgres.TransactionSql, end?: () => Promise<void>): Db {
+  // a transaction has no `begin`: LISTEN belongs to the client, which gives it its own connection
+  const listen = "begin" in sql
+    ? async (channel: string, onPayload: (payload: string) => void) => {
+      const request = await (sql as postgres.Sql).listen(channel, onPayload);
+      return () => request.unlisten();
+    }
+    : undefined;
   return {
+    ...(listen ? { listen } : {}),
     async query<T>(text: string, params?: unknown[]) {
       return [...await sql.unsafe(text, (params ?? []) as postgres.ParameterOrJSON<never>[])] as T[];
     },

@@ -1,12 +1,19 @@
 /**
  * `npm start`: engine up, platform, migrations, seeds, then the gateway; prints how to connect.
  * `npm start -- --reset` starts from an empty database; `--engine native` uses Postgres;
+ * `--port`/`--db-port` choose the ports; `--verbose` logs every API request;
  * `npm run db:reset` resets and exits.
  */
-import { readConfig } from "./config.ts";
+import { readConfig, readSupabaseConfig } from "./config.ts";
 import { startEngine } from "./engines/index.ts";
 import { prepareDatabase } from "./database.ts";
 import { MigrationError } from "./supabase-cli.ts";
+import { DATA_DIR } from "./paths.ts";
+import { loadKeys } from "./gateway/keys.ts";
+import { type Gateway, startGateway } from "./gateway/server.ts";
+
+/** The demo login seeds/01_demo_user.sql creates. */
+const DEMO = { email: "demo@parley.local", password: "parley-demo-password" };
 
 const started = performance.now();
 const log = (line: string) => console.log(`  ${line}`);
@@ -45,23 +52,65 @@ try {
   Deno.exit(1);
 }
 
-const seconds = ((performance.now() - started) / 1000).toFixed(1);
 if (!config.serve) {
-  console.log(`Parley: database ready in ${seconds}s`);
+  console.log(`Parley: database ready in ${((performance.now() - started) / 1000).toFixed(1)}s`);
   await engine.stop();
   Deno.exit(0);
 }
 
+// A bug must not take the whole stack down with it: log it and keep serving.
+globalThis.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  console.error("parley: unhandled error:", event.reason);
+});
+
+let gateway: Gateway;
+try {
+  gateway = await startGateway({
+    engine,
+    keys: await loadKeys(DATA_DIR),
+    config: await readSupabaseConfig(),
+    port: config.apiPort,
+    logRequests: config.verbose,
+    log,
+  });
+} catch (e) {
+  const message = e instanceof Deno.errors.AddrInUse
+    ? `port ${config.apiPort} is in use: choose another with --port or PARLEY_API_PORT`
+    : (e as Error).message;
+  console.error(`parley: the API gateway did not start: ${message}`);
+  await engine.stop();
+  Deno.exit(1);
+}
+
+const [demo] = await engine.db.query<{ found: boolean }>(
+  "select exists (select 1 from auth.users where email = $1) as found",
+  [DEMO.email],
+);
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
 console.log(`
 Parley is running (${engine.kind}), ready in ${seconds}s.
 
-  Database URL   ${engine.url}
-  Connect        psql "${engine.url}"
+  API URL           ${gateway.url}
+    REST (RPC)      ${gateway.url}/rest/v1/rpc/<function>
+    Auth            ${gateway.url}/auth/v1
+    Functions       ${gateway.url}/functions/v1/<name>
+  anon key          ${gateway.keys.anonKey}
+  service_role key  ${gateway.keys.serviceRoleKey}
+  JWT secret        ${gateway.keys.jwtSecret}
+  Database URL      ${engine.url}
+  Demo login        ${
+  demo?.found ? `${DEMO.email} / ${DEMO.password}` : "(none: the seeds run on a fresh database only)"
+}
+
+  createClient("${gateway.url}", "<anon key>") from @supabase/supabase-js connects.
+  Local development only: keys and secret live in ${DATA_DIR}/jwt-secret.json.
 
 Press Ctrl-C to stop.`);
 
 const shutdown = async () => {
   console.log("\nParley: stopping");
+  await gateway.stop().catch((e) => console.error(`parley: ${(e as Error).message}`));
   await engine.stop();
   Deno.exit(0);
 };

@@ -1,0 +1,103 @@
+/** HTTP helpers shared by the gateway's services: bounded body reading, strict UTF-8, JSON answers. */
+
+export class BodyTooLargeError extends Error {
+  constructor(readonly limit: number, readonly received: number) {
+    super(`request body larger than ${limit} bytes`);
+  }
+}
+
+/** The client went away (or its body stream broke) while the body was being read. */
+export class BodyReadError extends Error {}
+
+/**
+ * Reads a request body of at most `limit` bytes. A declared Content-Length above the limit is
+ * refused before reading; a body that grows past it is cut off as soon as it does.
+ */
+export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) {
+    await req.body?.cancel().catch(() => {});
+    throw new BodyTooLargeError(limit, Number(declared));
+  }
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => {});
+        throw new BodyTooLargeError(limit, size);
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    if (e instanceof BodyTooLargeError) throw e;
+    throw new BodyReadError(e instanceof Error ? e.message : String(e));
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/** Decodes UTF-8, refusing invalid byte sequences (null when invalid). */
+export function decodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+export function jsonResponse(status: number, body: unknown, headers: HeadersInit = {}): Response {
+  const h = new Headers(headers);
+  h.set("content-type", "application/json; charset=utf-8");
+  return new Response(JSON.stringify(body), { status, headers: h });
+}
+
+/** Hop-by-hop headers, never forwarded by a proxy (RFC 9110 §7.6.1). */
+export const HOP_BY_HOP = [
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+];
+
+/** The media type of a Content-Type header, lowercased, without parameters. */
+export function mediaType(header: string | null): string | null {
+  if (header === null) return null;
+  return header.split(";")[0].trim().toLowerCase();
+}
+
+/** The parameters of a header value such as `application/json; charset=utf-8`. */
+export function headerParams(header: string | null): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const part of (header ?? "").split(";").slice(1)) {
+    const eq = part.indexOf("=");
+    if (eq > 0) params[part.slice(0, eq).trim().toLowerCase()] = part.slice(eq + 1).trim().replace(/^"|"$/g, "");
+  }
+  return params;
+}
+
+/** The bearer token of an Authorization header; undefined when absent, null when not a bearer. */
+export function bearerToken(req: Request): string | null | undefined {
+  const header = req.headers.get("authorization");
+  if (header === null) return undefined;
+  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  return m ? m[1] : null;
+}

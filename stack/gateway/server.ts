@@ -1,0 +1,214 @@
+/**
+ * The local API gateway: one HTTP port with Supabase's URL layout, so supabase-js works against it
+ * as against a Supabase project.
+ *
+ *   /rest/v1/rpc/<fn>   PostgREST's RPC (rpc.ts)          apikey required, JWT → role
+ *   /auth/v1/*          Supabase Auth, email/password (auth.ts)   apikey required
+ *   /functions/v1/<fn>  Edge Functions in Deno (functions.ts)     verify_jwt per function
+ *
+ * It plays the API gateway's part too (Kong on Supabase): the `apikey` must be the anon or
+ * service_role key, CORS is answered for /rest and /auth, and unknown routes get Kong's 404.
+ * Nothing a client sends escapes as an exception: every failure is an HTTP answer.
+ */
+import type { SupabaseConfig } from "../config.ts";
+import { serverDb } from "../db.ts";
+import type { Engine } from "../engines/engine.ts";
+import { ROOT } from "../paths.ts";
+import { join } from "node:path";
+import { handleAuth } from "./auth.ts";
+import { Catalog } from "./catalog.ts";
+import { corsHeaders, preflight } from "./cors.ts";
+import { ApiError, errorResponse, internalError, pgrstError } from "./errors.ts";
+import { type Executor, pgliteExecutor, serverExecutor } from "./executor.ts";
+import { FunctionsRunner } from "./functions.ts";
+import { bearerToken, jsonResponse } from "./http.ts";
+import { type JwtClaims, JwtError, JwtVerifier } from "./jwt.ts";
+import type { Keys } from "./keys.ts";
+import { type Caller, handleRpc } from "./rpc.ts";
+
+export interface GatewayOptions {
+  engine: Engine;
+  keys: Keys;
+  config: SupabaseConfig;
+  /** 0 picks a free port. */
+  port: number;
+  hostname?: string;
+  /** Where Edge Functions live (default: `functions/` of the project). */
+  functionsDir?: string;
+  /** Largest request body for /rest/v1 and /functions/v1 (default 8 MiB). */
+  maxBodyBytes?: number;
+  /** Largest request body for /auth/v1 (default 64 KiB). */
+  maxAuthBodyBytes?: number;
+  /** Connections to a native Postgres (default 16). */
+  poolSize?: number;
+  /** Restart a function's worker when its files change (default true). */
+  watchFunctions?: boolean;
+  log?: (line: string) => void;
+  /** Log one line per request. */
+  logRequests?: boolean;
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly port: number;
+  readonly keys: Keys;
+  readonly catalog: Catalog;
+  readonly functions: FunctionsRunner;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_AUTH_BODY_BYTES = 64 * 1024;
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const log = options.log ?? (() => {});
+  const { engine, keys, config } = options;
+  const hostname = options.hostname ?? "127.0.0.1";
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxAuthBodyBytes = options.maxAuthBodyBytes ?? DEFAULT_MAX_AUTH_BODY_BYTES;
+
+  // PGlite: its single backend, through its own transactions. Native: a pool of our own.
+  const ownPool = engine.kind === "native" ? serverDb(engine.url, { max: options.poolSize ?? 16 }) : null;
+  const executor: Executor = ownPool ? serverExecutor(ownPool) : pgliteExecutor(engine.db);
+  const catalog = new Catalog(executor.db, config.api.schemas, log);
+  try {
+    await catalog.start();
+  } catch (e) {
+    await ownPool?.close();
+    throw e;
+  }
+  const verifier = new JwtVerifier(keys.key);
+  let url = "";
+  const functions = new FunctionsRunner({
+    dir: options.functionsDir ?? join(ROOT, "functions"),
+    config: config.functions,
+    verifier,
+    maxBodyBytes,
+    log,
+    watch: options.watchFunctions,
+    env: () => ({
+      SUPABASE_URL: url,
+      SUPABASE_ANON_KEY: keys.anonKey,
+      SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+      SUPABASE_DB_URL: engine.url,
+    }),
+  });
+  const rpcOptions = { catalog, executor, api: config.api, maxBodyBytes };
+  const authOptions = {
+    executor,
+    keys,
+    verifier,
+    settings: config.auth,
+    url: () => url,
+    maxBodyBytes: maxAuthBodyBytes,
+  };
+
+  /** The caller of a /rest request: its JWT (Authorization, else the apikey) verified. */
+  const callerOf = async (req: Request, apikey: string): Promise<Caller> => {
+    const token = bearerToken(req) || apikey;
+    let claims: JwtClaims;
+    try {
+      claims = await verifier.verify(token);
+    } catch (e) {
+      if (!(e instanceof JwtError)) throw e;
+      const code = e.problem === "expired" || e.problem === "not_yet_valid" ? "PGRST303" : "PGRST301";
+      throw pgrstError(401, code, e.message, null, null, {
+        "www-authenticate": `Bearer error="invalid_token", error_description="${e.message.replaceAll('"', "'")}"`,
+      });
+    }
+    const role = typeof claims.role === "string" && claims.role !== "" ? claims.role : "anon";
+    return { role, claims, authed: role !== "anon" };
+  };
+
+  const rest = async (req: Request, url: URL, apikey: string): Promise<Response> => {
+    try {
+      const m = /^\/rest\/v1\/rpc\/([^/]+)$/.exec(url.pathname);
+      let name: string | null = null;
+      try {
+        name = m ? decodeURIComponent(m[1]) : null;
+      } catch { /* bad percent-encoding */ }
+      if (name === null) {
+        throw pgrstError(
+          404,
+          "PGRST125",
+          "Invalid path specified in request URL",
+          null,
+          "The local gateway serves /rest/v1/rpc/<function> only: Parley's API is its RPC functions.",
+        );
+      }
+      return await handleRpc(req, url, name, await callerOf(req, apikey), rpcOptions);
+    } catch (e) {
+      if (e instanceof ApiError) return errorResponse(e);
+      throw e;
+    }
+  };
+
+  const route = async (req: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
+    const url = new URL(req.url);
+    const path = url.pathname;
+    if (path.startsWith("/functions/v1/")) return await functions.handle(req, url);
+    const service = path.startsWith("/rest/v1/") ? "rest" : path.startsWith("/auth/v1/") ? "auth" : null;
+    if (!service) return jsonResponse(404, { message: "no Route matched with those values" }, corsHeaders(req));
+    if (req.method === "OPTIONS") return preflight(req);
+    const cors = corsHeaders(req);
+    const apikey = req.headers.get("apikey") ?? url.searchParams.get("apikey");
+    if (!apikey) {
+      return jsonResponse(401, {
+        message: "No API key found in request",
+        hint: "No `apikey` request header or url param was found.",
+      }, cors);
+    }
+    if (apikey !== keys.anonKey && apikey !== keys.serviceRoleKey) {
+      return jsonResponse(401, {
+        message: "Invalid API key",
+        hint: "Double check your Supabase `anon` or `service_role` API key.",
+      }, cors);
+    }
+    const res = service === "rest"
+      ? await rest(req, url, apikey)
+      : await handleAuth(req, url, path.slice("/auth/v1".length), {
+        ip: (info.remoteAddr as Deno.NetAddr).hostname ?? null,
+      }, authOptions);
+    for (const [k, v] of Object.entries(cors)) res.headers.set(k, v);
+    return res;
+  };
+
+  const server = Deno.serve({
+    port: options.port,
+    hostname,
+    onListen() {},
+    onError(e) {
+      log(`gateway: ${(e as Error).stack ?? e}`);
+      return errorResponse(internalError());
+    },
+  }, async (req, info) => {
+    const started = performance.now();
+    let res: Response;
+    try {
+      res = await route(req, info);
+    } catch (e) {
+      log(`gateway: ${req.method} ${new URL(req.url).pathname}: ${(e as Error).stack ?? e}`);
+      res = errorResponse(internalError((e as Error).message), corsHeaders(req));
+    }
+    if (options.logRequests) {
+      log(`${req.method} ${new URL(req.url).pathname} ${res.status} ${(performance.now() - started).toFixed(1)}ms`);
+    }
+    return res;
+  });
+  const port = server.addr.port;
+  url = `http://${hostname}:${port}`;
+
+  return {
+    url,
+    port,
+    keys,
+    catalog,
+    functions,
+    async stop() {
+      await functions.stop();
+      await server.shutdown();
+      await catalog.stop();
+      await ownPool?.close();
+    },
+  };
+}
