@@ -408,7 +408,9 @@ as $$
   select case
     when text = '' then null
     when char_length(text) <= 80 then text
-    else coalesce(nullif(substring(left(text, 79) from '^(.*\S)\s'), ''), left(text, 79)) || '…'
+    -- the longest run of whole words that fits in 79 characters (a word ending at character 79
+    -- is whole when character 80 is a space)
+    else coalesce(nullif(substring(left(text, 80) from '^(.*\S)\s'), ''), left(text, 79)) || '…'
   end
   from cleaned
 $$;
