@@ -101,7 +101,9 @@ create table public.chats (
   expires_at timestamptz,
   ttl interval
     constraint chats_ttl_check check (ttl is null or (ttl >= interval '1 minute' and ttl <= interval '366 days')),
-  forked_from_chat_id uuid references public.chats (id) on delete set null,
+  -- Deferred checks: deleting a source chat nulls both provenance columns of its forks through
+  -- two separate actions, and each must not trip over the other's half-done state.
+  forked_from_chat_id uuid references public.chats (id) on delete set null deferrable initially deferred,
   forked_from_message_id uuid,
   current_leaf_id uuid,
   last_sequence_number bigint not null default 0,
@@ -228,7 +230,7 @@ create index messages_content_search_idx on public.messages using gin (content_s
 
 alter table public.chats
   add constraint chats_forked_from_message_id_fkey
-  foreign key (forked_from_message_id) references public.messages (id) on delete set null;
+  foreign key (forked_from_message_id) references public.messages (id) on delete set null deferrable initially deferred;
 
 -- ---------------------------------------------------------------------------------------------
 -- chat_members: people the owner shares the chat with. viewer reads; editor reads and writes.
