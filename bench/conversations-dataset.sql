@@ -4,17 +4,20 @@
 create schema bench;
 grant usage on schema bench to authenticated;
 
--- 5,000 message texts drawn from a small vocabulary, common words more often (roughly Zipfian)
-create table bench.texts (text_no integer primary key, content text not null);
-insert into bench.texts (text_no, content)
-select t.n, (
-  -- (k in the argument keeps the aggregate at this level)
-  select string_agg(w.words[1 + floor(power(random(), 2.2) * array_length(w.words, 1))::int + 0 * k], ' ')
-  from generate_series(1, 6 + (t.n * 7) % 25) k
-)
-from generate_series(0, 4999) t(n),
+-- 5,000 message texts of 6 to 30 words from a vocabulary of 3,200: made-up words, with 200
+-- hardware words spread among them so that those occur in about 1% to 5% of the messages, as
+-- topic words do in real conversations. Draws are skewed (roughly Zipfian).
+create table bench.words (rank integer primary key, word text not null);
+insert into bench.words (rank, word)
+select k, case
+  when k % 16 = 0 and k / 16 <= array_length(d.words, 1) then d.words[k / 16]
+  else s.syllables[1 + k % 20] || s.syllables[1 + (k / 20) % 20] || s.syllables[1 + (k / 400) % 20]
+end
+from generate_series(1, 3200) k,
+lateral (select array['ka', 'lo', 'mi', 'ne', 'ru', 'ta', 'vo', 'shi', 'pa', 'de', 'gu', 'zo', 'fe', 'bri', 'tol',
+  'mar', 'sen', 'qui', 'dax', 'pel'] as syllables) s,
 lateral (select array[
-  'the', 'sensor', 'board', 'voltage', 'wire', 'power', 'pin', 'code', 'temperature', 'read', 'library', 'esp32',
+  'sensor', 'board', 'voltage', 'wire', 'power', 'pin', 'code', 'temperature', 'library', 'esp32',
   'connect', 'ground', 'resistor', 'display', 'battery', 'current', 'humidity', 'data', 'loop', 'serial', 'i2c',
   'address', 'module', 'led', 'button', 'supply', 'capacitor', 'motor', 'driver', 'spi', 'clock', 'firmware',
   'upload', 'arduino', 'raspberry', 'pressure', 'solar', 'panel', 'charge', 'controller', 'relay', 'switch',
@@ -25,14 +28,24 @@ lateral (select array[
   'filter', 'average', 'sample', 'rate', 'buffer', 'memory', 'flash', 'eeprom', 'partition', 'ota', 'update',
   'server', 'mqtt', 'broker', 'topic', 'json', 'payload', 'dashboard', 'graph', 'alert', 'threshold', 'log',
   'error', 'warning', 'fix', 'try', 'check', 'measure', 'multimeter', 'oscilloscope', 'signal', 'frequency',
-  'bandwidth', 'pull-up', 'pull-down', 'level', 'shifter', 'logic', 'bus', 'uart', 'baud', 'parity', 'packet',
+  'bandwidth', 'pullup', 'pulldown', 'level', 'shifter', 'logic', 'bus', 'uart', 'baud', 'parity', 'packet',
   'checksum', 'protocol', 'register', 'datasheet', 'footprint', 'schematic', 'pcb', 'trace', 'via', 'copper',
   'heat', 'sink', 'thermal', 'fuse', 'polarity', 'reverse', 'protection', 'budget', 'price', 'supplier',
   'alternative', 'cheaper', 'quality', 'bom', 'parts', 'list', 'wiring', 'diagram', 'step', 'instructions',
   'unit', 'test', 'minimal', 'working', 'example', 'full', 'implementation', 'feature', 'project', 'idea',
-  'plan', 'requirements', 'context', 'mvp', 'prototype', 'version', 'improve', 'explain', 'why', 'how',
-  'what', 'should', 'use', 'need', 'want', 'better', 'problem', 'works', 'does', 'not', 'also', 'with', 'and'
-] as words) w;
+  'plan', 'requirements', 'context', 'mvp', 'prototype', 'version', 'improve', 'explain', 'problem', 'works',
+  'better', 'need', 'use', 'should', 'how', 'why', 'what', 'want', 'fast', 'slow', 'cheap', 'small', 'large',
+  'outdoor', 'indoor', 'waterproof', 'mount', 'case', 'screw', 'cable', 'connector', 'usb', 'charger'
+] as words) d;
+
+create table bench.texts (text_no integer primary key, content text not null);
+insert into bench.texts (text_no, content)
+select t.n, (
+  select string_agg(w.word, ' ' order by x.k)
+  from (select k, 1 + floor(power(random(), 2.2) * 3200)::int as r from generate_series(1, 6 + (t.n * 7) % 25) k) x
+  join bench.words w on w.rank = least(x.r, 3200)
+)
+from generate_series(0, 4999) t(n);
 
 -- deterministic ids, so parents can be named before they are inserted
 create function bench.message_id(chat_id uuid, n bigint) returns uuid language sql immutable

@@ -386,7 +386,13 @@ create policy messages_select_reader on public.messages
 
 create policy messages_insert_writer on public.messages
   for insert to authenticated
-  with check (private.can_write_chat(chat_id) and author_id = (select auth.uid()));
+  with check (
+    author_id = (select auth.uid())
+    and (
+      exists (select 1 from public.chats c where c.id = messages.chat_id and c.owner_id = (select auth.uid()))
+      or private.can_write_chat(chat_id)
+    )
+  );
 
 create trigger messages_100_set_updated_at
   before update on public.messages
