@@ -156,7 +156,12 @@ export default async function run(args: string[]) {
 
     // ------------------------------------------------------------------ appends
     await admin.unsafe(`
-      create table bench.plain_messages (like public.messages including defaults);
+      -- the baseline: the same columns as plain types, no index, constraint, trigger or policy
+      create table bench.plain_messages (id uuid, chat_id uuid, sequence_number bigint, parent_id uuid, depth integer,
+        segment_start bigint, segment_ancestry bigint[], role text, content text, parts jsonb, agent_name text,
+        agent_model text, intent text, input_tokens integer, output_tokens integer, latency_ms integer, status text,
+        metadata jsonb, client_message_id text, author_id uuid, created_at timestamptz default now(),
+        updated_at timestamptz default now());
       grant insert on bench.plain_messages to authenticated;
       grant usage on schema bench to authenticated;
       insert into public.chats (id, owner_id, title)

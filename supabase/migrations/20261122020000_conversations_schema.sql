@@ -80,27 +80,71 @@ insert into public.agents (owner_id, name, display_name, kind, icon, description
    'anthropic/claude-sonnet-4-5', 'dream_interpreter_freud');
 
 -- ---------------------------------------------------------------------------------------------
+-- Value rules of chats and messages, as domains rather than table check constraints: Postgres
+-- re-reads a table's check constraints from their stored text and re-plans them for every
+-- statement that writes a row, on every update too; a domain's checks are compiled once per
+-- session and only run when a value of that domain is assigned. Appending a message writes a
+-- message and updates its chat, so this is on the hottest path there is.
+create domain private.short_text as text
+  check (char_length(value) between 1 and 64 and value !~ '[[:cntrl:]]');
+comment on domain private.short_text is '1 to 64 characters, no control characters.';
+create domain private.title_text as text
+  check (char_length(value) between 1 and 200 and value !~ '[[:cntrl:]]');
+comment on domain private.title_text is '1 to 200 characters, no control characters.';
+create domain private.token_64 as text
+  check (char_length(value) between 1 and 64 and value !~ '[[:space:][:cntrl:]]');
+comment on domain private.token_64 is '1 to 64 characters, no spaces or control characters.';
+create domain private.token_128 as text
+  check (char_length(value) between 1 and 128 and value !~ '[[:space:][:cntrl:]]');
+comment on domain private.token_128 is '1 to 128 characters, no spaces or control characters.';
+create domain private.token_200 as text
+  check (char_length(value) between 1 and 200 and value !~ '[[:space:][:cntrl:]]');
+comment on domain private.token_200 is '1 to 200 characters, no spaces or control characters.';
+create domain private.snake_case_40 as text
+  check (value ~ '^[a-z][a-z0-9_]{0,39}$');
+comment on domain private.snake_case_40 is 'Lowercase snake_case, 1 to 40 characters, starting with a letter.';
+create domain private.json_object_16k as jsonb
+  check (jsonb_typeof(value) = 'object' and pg_column_size(value) <= 16384);
+comment on domain private.json_object_16k is 'A JSON object of at most 16 kB.';
+create domain private.json_array_1m as jsonb
+  check (jsonb_typeof(value) = 'array' and pg_column_size(value) <= 1048576);
+comment on domain private.json_array_1m is 'A JSON array of at most 1 MB.';
+create domain private.count as integer
+  check (value >= 0);
+comment on domain private.count is 'A non-negative integer.';
+create domain private.message_role as text
+  check (value in ('system', 'user', 'assistant', 'tool'));
+comment on domain private.message_role is 'Who speaks: system, user, assistant or tool.';
+create domain private.message_status as text
+  check (value in ('pending', 'streaming', 'complete', 'error', 'cancelled'));
+comment on domain private.message_status is 'Where a message is in its life: pending, streaming, complete, error, cancelled.';
+create domain private.message_content as text
+  check (char_length(value) <= 200000);
+comment on domain private.message_content is 'Message text of at most 200,000 characters.';
+create domain private.time_to_live as interval
+  check (value >= interval '1 minute' and value <= interval '366 days');
+comment on domain private.time_to_live is 'Between 1 minute and 366 days.';
+grant usage on type private.short_text, private.title_text, private.token_64, private.token_128, private.token_200,
+  private.snake_case_40, private.json_object_16k, private.json_array_1m, private.count, private.message_role,
+  private.message_status, private.message_content, private.time_to_live
+  to anon, authenticated, service_role;
+
+-- ---------------------------------------------------------------------------------------------
 -- chats: the conversation container; its uuid is the chat's URL id.
 create table public.chats (
   id uuid primary key default gen_random_uuid(),
   owner_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
-  title text
-    constraint chats_title_check check (title is null or (char_length(title) between 1 and 200 and title !~ '[[:cntrl:]]')),
+  title private.title_text,
   agent_id uuid references public.agents (id) on delete set null,
   -- the artifacts migration adds the foreign key to projects
   project_id uuid,
-  continuation_id text
-    constraint chats_continuation_id_check
-    check (continuation_id is null or (char_length(continuation_id) between 1 and 200 and continuation_id !~ '[[:space:][:cntrl:]]')),
-  phase text
-    constraint chats_phase_check check (phase is null or phase ~ '^[a-z][a-z0-9_]{0,39}$'),
+  continuation_id private.token_200,
+  phase private.snake_case_40,
   pinned boolean not null default false,
   archived boolean not null default false,
-  metadata jsonb not null default '{}'
-    constraint chats_metadata_check check (jsonb_typeof(metadata) = 'object' and pg_column_size(metadata) <= 16384),
+  metadata private.json_object_16k not null default '{}',
   expires_at timestamptz,
-  ttl interval
-    constraint chats_ttl_check check (ttl is null or (ttl >= interval '1 minute' and ttl <= interval '366 days')),
+  ttl private.time_to_live,
   -- Deferred checks: deleting a source chat nulls both provenance columns of its forks through
   -- two separate actions, and each must not trip over the other's half-done state.
   forked_from_chat_id uuid references public.chats (id) on delete set null deferrable initially deferred,
@@ -172,29 +216,18 @@ create table public.messages (
   depth integer not null,
   segment_start bigint not null,
   segment_ancestry bigint[],
-  role text not null
-    constraint messages_role_check check (role in ('system', 'user', 'assistant', 'tool')),
-  content text not null default ''
-    constraint messages_content_length_check check (char_length(content) <= 200000),
-  parts jsonb
-    constraint messages_parts_check check (parts is null or (jsonb_typeof(parts) = 'array' and pg_column_size(parts) <= 1048576)),
-  agent_name text
-    constraint messages_agent_name_check check (agent_name is null or (char_length(agent_name) between 1 and 64 and agent_name !~ '[[:cntrl:]]')),
-  agent_model text
-    constraint messages_agent_model_check
-    check (agent_model is null or (char_length(agent_model) between 1 and 128 and agent_model !~ '[[:space:][:cntrl:]]')),
-  intent text
-    constraint messages_intent_check check (intent is null or (char_length(intent) between 1 and 64 and intent !~ '[[:space:][:cntrl:]]')),
-  input_tokens integer constraint messages_input_tokens_check check (input_tokens >= 0),
-  output_tokens integer constraint messages_output_tokens_check check (output_tokens >= 0),
-  latency_ms integer constraint messages_latency_ms_check check (latency_ms >= 0),
-  status text not null default 'complete'
-    constraint messages_status_check check (status in ('pending', 'streaming', 'complete', 'error', 'cancelled')),
-  metadata jsonb not null default '{}'
-    constraint messages_metadata_check check (jsonb_typeof(metadata) = 'object' and pg_column_size(metadata) <= 16384),
-  client_message_id text
-    constraint messages_client_message_id_check
-    check (client_message_id is null or (char_length(client_message_id) between 1 and 200 and client_message_id !~ '[[:space:][:cntrl:]]')),
+  role private.message_role not null,
+  content private.message_content not null default '',
+  parts private.json_array_1m,
+  agent_name private.short_text,
+  agent_model private.token_128,
+  intent private.token_64,
+  input_tokens private.count,
+  output_tokens private.count,
+  latency_ms private.count,
+  status private.message_status not null default 'complete',
+  metadata private.json_object_16k not null default '{}',
+  client_message_id private.token_200,
   -- who wrote it (the signed-in caller); no foreign key, so deleting a user never has to scan
   -- every chat they wrote in
   author_id uuid default auth.uid(),
@@ -204,7 +237,6 @@ create table public.messages (
   updated_at timestamptz not null default now(),
   -- a message needs something to say, unless it is a placeholder being generated
   constraint messages_content_check check (content ~ '[^[:space:]]' or parts is not null or status in ('pending', 'streaming')),
-  constraint messages_segment_check check ((sequence_number = segment_start) = (segment_ancestry is not null)),
   constraint messages_chat_id_sequence_number_key unique (chat_id, sequence_number)
 );
 comment on table public.messages is
@@ -213,7 +245,8 @@ comment on column public.messages.sequence_number is 'Per-chat, 1, 2, 3… witho
 comment on column public.messages.parent_id is 'The message this one answers or follows; null for a root. Omitted: the chat''s current leaf.';
 comment on column public.messages.depth is 'Position on its branch: 1 for a root, parent''s depth + 1 otherwise.';
 comment on column public.messages.segment_start is 'Internal: sequence number of the first message of this message''s segment (see the table comment in the migration).';
-comment on column public.messages.segment_ancestry is 'Internal, set on segment heads only: [start, last] pairs of the segments above, root first.';
+comment on column public.messages.segment_ancestry is
+  'Internal, set on segment heads only (exactly the rows whose sequence_number = segment_start): [start, last] pairs of the segments above, root first.';
 comment on column public.messages.content is 'Text of the message, at most 200,000 characters (search indexes the first 100,000).';
 comment on column public.messages.parts is 'Structured parts (tool calls, images, citations…): a JSON array of at most 1 MB.';
 comment on column public.messages.client_message_id is 'Client''s idempotency key, unique per chat: the same key again returns the same message.';
@@ -505,8 +538,8 @@ begin
   set last_sequence_number = c.last_sequence_number + 1,
       message_count = c.message_count + 1,
       current_leaf_id = new.id,
-      input_tokens = c.input_tokens + coalesce(new.input_tokens, 0),
-      output_tokens = c.output_tokens + coalesce(new.output_tokens, 0),
+      input_tokens = c.input_tokens + coalesce(new.input_tokens::integer, 0),
+      output_tokens = c.output_tokens + coalesce(new.output_tokens::integer, 0),
       last_message_at = now(),
       last_activity_at = now(),
       last_activity_minute = date_bin(interval '1 minute', now(), timestamptz '2000-01-01 00:00:00+00')

@@ -69,7 +69,9 @@ $$;
 grant execute on function private.check_json_object(jsonb, text) to authenticated, service_role;
 
 -- Validates everything a message carries. One place for append_message, edit_message and
--- record_conversation, so every path rejects the same input with the same words.
+-- record_conversation, so every path rejects the same input with the same words. Returns true
+-- (or raises), so that callers can assign it: a PL/pgSQL assignment is evaluated as a simple
+-- expression, where PERFORM would start an executor.
 create function private.check_message(
   role text,
   content text,
@@ -84,7 +86,7 @@ create function private.check_message(
   metadata jsonb,
   client_message_id text
 )
-returns void
+returns boolean
 language plpgsql
 immutable
 set search_path = ''
@@ -126,11 +128,14 @@ begin
   if latency_ms < 0 then
     perform private.invalid_parameter('latency_ms must not be negative');
   end if;
-  perform private.check_json_object(metadata, 'metadata');
+  if metadata is not null and (pg_catalog.jsonb_typeof(metadata) <> 'object' or pg_catalog.pg_column_size(metadata) > 16384) then
+    perform private.invalid_parameter('metadata must be a JSON object of at most 16 kB');
+  end if;
   if client_message_id is not null
     and (pg_catalog.char_length(client_message_id) not between 1 and 200 or client_message_id ~ '[[:space:][:cntrl:]]') then
     perform private.invalid_parameter('client_message_id must be 1 to 200 characters without spaces');
   end if;
+  return true;
 end
 $$;
 grant execute on function private.check_message(text, text, jsonb, text, text, text, integer, integer, integer, text, jsonb, text)
@@ -372,7 +377,7 @@ begin
   return chat;
 exception
   when check_violation then
-    if sqlerrm like '%chats_metadata_check%' then
+    if sqlerrm like '%json_object_16k%' then
       perform private.invalid_parameter('metadata must be a JSON object of at most 16 kB');
     end if;
     raise;
@@ -503,8 +508,9 @@ set search_path = ''
 as $$
 declare
   message public.messages;
+  checked boolean;
 begin
-  perform private.check_message(append_message.role, append_message.content, append_message.parts,
+  checked := private.check_message(append_message.role, append_message.content, append_message.parts,
     append_message.agent_name, append_message.agent_model, append_message.intent, append_message.input_tokens,
     append_message.output_tokens, append_message.latency_ms, append_message.status, append_message.metadata,
     append_message.client_message_id);
@@ -571,13 +577,14 @@ as $$
 declare
   original public.messages;
   message public.messages;
+  checked boolean;
 begin
   select m.* into original from public.messages m where m.id = edit_message.message_id;
   if not found then
     raise exception 'message not found' using errcode = 'PT404',
       hint = 'The message does not exist or you are not a member of its chat.';
   end if;
-  perform private.check_message(original.role, edit_message.content, null, original.agent_name,
+  checked := private.check_message(original.role, edit_message.content, null, original.agent_name,
     original.agent_model, original.intent, null, null, null, 'complete', null, edit_message.client_message_id);
   if not private.can_write_chat(original.chat_id) then
     perform private.deny_chat(original.chat_id, 'write to it');
@@ -651,7 +658,7 @@ begin
     (select t.id from public.messages t
      where t.chat_id = s.chat_id and t.segment_start = s.segment_start
      order by t.sequence_number desc limit 1),
-    s.role, s.content, s.status, s.agent_name, s.agent_model, s.created_at
+    s.role::text, s.content::text, s.status::text, s.agent_name::text, s.agent_model::text, s.created_at
   from public.messages s
   where s.id in (
     -- the children of the parent: segment heads under it (every root is a head)…

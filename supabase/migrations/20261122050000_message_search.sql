@@ -80,7 +80,7 @@ begin
     order by rank desc, m.created_at desc, m.id
     limit page_size
   )
-  select h.chat_id, c.title, h.id, h.sequence_number, h.role,
+  select h.chat_id, c.title::text, h.id, h.sequence_number, h.role::text,
     pg_catalog.ts_headline('english'::regconfig, pg_catalog.left(h.content, 100000), terms,
       'StartSel=**, StopSel=**, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "'),
     h.rank, h.created_at

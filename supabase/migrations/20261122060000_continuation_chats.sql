@@ -32,6 +32,7 @@ declare
   result public.recorded_conversation;
   chat public.chats;
   item record;
+  checked boolean;
   batch_size integer;
   new_ttl interval := case when record_conversation.ttl_seconds is not null then pg_catalog.make_interval(secs => record_conversation.ttl_seconds) end;
 begin
@@ -71,7 +72,7 @@ begin
         'Give every message a stable id so that replaying the batch writes nothing twice.');
     end if;
     begin
-      perform private.check_message(item.v ->> 'role', item.v ->> 'content', item.v -> 'parts', item.v ->> 'agent_name',
+      checked := private.check_message(item.v ->> 'role', item.v ->> 'content', item.v -> 'parts', item.v ->> 'agent_name',
         item.v ->> 'agent_model', item.v ->> 'intent', (item.v ->> 'input_tokens')::integer,
         (item.v ->> 'output_tokens')::integer, (item.v ->> 'latency_ms')::integer, item.v ->> 'status',
         item.v -> 'metadata', item.v ->> 'client_message_id');

@@ -87,22 +87,22 @@ begin
   with used as (
     select
       case group_by
-        when 'agent' then coalesce(m.agent_name, '')
-        when 'model' then coalesce(m.agent_model, '')
+        when 'agent' then coalesce(m.agent_name::text, '')
+        when 'model' then coalesce(m.agent_model::text, '')
         when 'chat' then c.id::text
         else pg_catalog.to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD')
       end as key,
       case group_by
-        when 'agent' then coalesce(m.agent_name, '(none)')
-        when 'model' then coalesce(m.agent_model, '(none)')
-        when 'chat' then coalesce(c.title, '(untitled)')
+        when 'agent' then coalesce(m.agent_name::text, '(none)')
+        when 'model' then coalesce(m.agent_model::text, '(none)')
+        when 'chat' then coalesce(c.title::text, '(untitled)')
         else pg_catalog.to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD')
       end as label,
-      m.agent_model as model,
+      m.agent_model::text as model,
       (m.created_at at time zone 'UTC')::date as day,
       pg_catalog.count(*) as n,
-      pg_catalog.sum(coalesce(m.input_tokens, 0))::bigint as input_tokens,
-      pg_catalog.sum(coalesce(m.output_tokens, 0))::bigint as output_tokens
+      pg_catalog.sum(coalesce(m.input_tokens::integer, 0))::bigint as input_tokens,
+      pg_catalog.sum(coalesce(m.output_tokens::integer, 0))::bigint as output_tokens
     from public.chats c
     join public.messages m on m.chat_id = c.id
     where c.owner_id = me

@@ -56,7 +56,7 @@ select throws_ok($$ select public.create_agent('Bad Name', 'x') $$, '22023', nul
 select throws_ok($$ select public.create_agent('ok_name', 'x', 'wizard') $$, '22023', 'kind must be assistant or interpreter');
 select set_config('t.oracle', (select id::text from public.agents where name = 'my_oracle'), true);
 select tests.authenticate_as('alice');
-select is((select array_agg(name order by name) from public.list_agents()),
+select is((select array_agg(name::text order by name) from public.list_agents()),
   array['bom_generator', 'code_generator', 'conversational', 'freudian_interpreter', 'jungian_interpreter', 'orchestrator', 'wiring_generator'],
   'alice sees the seven built-in agents and not dave''s private one');
 select is((select count(*)::int from public.list_agents() where kind = 'interpreter'), 2, 'two dream interpreters are built in');
@@ -75,7 +75,7 @@ select is(
      agent_id => (select id from public.agents where name = 'conversational' and owner_id is null))),
   row('Weather station', 'ideation', '{"board": "esp32"}'::jsonb, true)::text,
   'title is trimmed; phase, metadata and agent are kept');
-select is((select ttl from public.create_chat(continuation_id => 'cont-1', expires_at => now() + interval '2 hours')),
+select is((select ttl::interval from public.create_chat(continuation_id => 'cont-1', expires_at => now() + interval '2 hours')),
   interval '2 hours', 'a continuation chat keeps its lifetime as its TTL');
 select throws_ok($$ select public.create_chat(continuation_id => 'cont-1') $$, '23505',
   'you already have a chat with continuation_id ''cont-1''', 'continuation ids are unique per owner');
@@ -102,9 +102,9 @@ select is((select row(title, phase, pinned)::text from public.update_chat('c0000
   title => 'Main chat', phase => 'parts', pinned => true)), row('Main chat', 'parts', true)::text, 'the owner updates settings');
 select is((select row(title, phase, pinned)::text from public.update_chat('c0000000-0000-4000-8000-000000000001', archived => true)),
   row('Main chat', 'parts', true)::text, 'omitted arguments leave fields unchanged');
-select is((select metadata from public.update_chat('c0000000-0000-4000-8000-000000000001', metadata => '{"a": 1, "b": 2}')),
+select is((select metadata::jsonb from public.update_chat('c0000000-0000-4000-8000-000000000001', metadata => '{"a": 1, "b": 2}')),
   '{"a": 1, "b": 2}'::jsonb, 'metadata is saved');
-select is((select metadata from public.update_chat('c0000000-0000-4000-8000-000000000001', metadata => '{"a": null, "c": 3}')),
+select is((select metadata::jsonb from public.update_chat('c0000000-0000-4000-8000-000000000001', metadata => '{"a": null, "c": 3}')),
   '{"b": 2, "c": 3}'::jsonb, 'metadata merges; a null value removes a key');
 select is((select row(title, phase)::text from public.update_chat('c0000000-0000-4000-8000-000000000001', title => '', phase => '')),
   row(null::text, null::text)::text, 'an empty title or phase clears it');
@@ -158,7 +158,7 @@ insert into public.chats (id, owner_id, title, last_activity_at, last_activity_m
   ('c0000000-0000-4000-8000-000000000003', tests.get_user_id('alice'), 'Expired', '2026-01-03 00:00:00+00', '2026-01-03 00:00:00+00', now() - interval '1 minute'),
   ('c0000000-0000-4000-8000-000000000004', tests.get_user_id('dave'), 'Dave''s', '2026-01-04 00:00:00+00', '2026-01-04 00:00:00+00', null);
 select tests.authenticate_as('alice');
-select is((select array_agg(title) from (select title from public.list_chats() limit 2) page),
+select is((select array_agg(title::text) from (select title from public.list_chats() limit 2) page),
   array['Recent', null], 'newest activity first (seconds within the same minute count), expired chats left out');
 select is((select count(*)::int from public.list_chats("limit" => 2)), 2, 'limit caps the page');
 select is(
@@ -175,9 +175,9 @@ select is(
 select throws_ok($$ select * from public.list_chats("limit" => 0) $$, '22023', 'limit must be between 1 and 200');
 select throws_ok($$ select * from public.list_chats(before => 'yesterday-ish') $$, '22023', null, 'a malformed cursor is rejected');
 select tests.authenticate_as('bob');
-select is((select array_agg(title) from public.list_chats()), array[null::text], 'a member lists the chats shared with them');
+select is((select array_agg(title::text) from public.list_chats()), array[null::text], 'a member lists the chats shared with them');
 select tests.authenticate_as('dave');
-select is((select array_agg(title) from public.list_chats()), array['Dave''s'], 'a stranger lists only their own');
+select is((select array_agg(title::text) from public.list_chats()), array['Dave''s'], 'a stranger lists only their own');
 select tests.clear_authentication();
 select throws_ok($$ select * from public.list_chats() $$, '42501', null, 'anon cannot list chats');
 

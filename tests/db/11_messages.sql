@@ -242,7 +242,7 @@ select throws_ok($$ select * from public.get_messages('c1000000-0000-4000-8000-0
 select is_empty($$ select * from public.get_messages('c1000000-0000-4000-8000-000000000002', "limit" => 1) where false $$,
   'an empty page is fine');
 select tests.authenticate_as('carol');
-select is((select array_agg(content) from public.get_messages('c1000000-0000-4000-8000-000000000001')), 
+select is((select array_agg(content::text) from public.get_messages('c1000000-0000-4000-8000-000000000001')), 
   array['Build me an ESP32 weather station with an e-paper display, a BME280 sensor and a solar panel'],
   'a viewer reads the branch bob switched back to');
 select tests.authenticate_as('dave');

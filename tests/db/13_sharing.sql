@@ -145,7 +145,7 @@ select is((select sequence_number from public.append_message((select chat_id fro
   4::bigint, 'the fork is writable by its owner');
 select is((select count(*)::int from public.get_message_siblings(pg_temp.msg(2))), 2, 'the source is untouched');
 insert into forks select 'carol-early', id from public.fork_chat(chat_id => 'c3000000-0000-4000-8000-000000000001', up_to_message_id => pg_temp.msg(2));
-select is((select array_agg(content) from public.get_messages((select chat_id from forks where name = 'carol-early'))),
+select is((select array_agg(content::text) from public.get_messages((select chat_id from forks where name = 'carol-early'))),
   array['How do I read a BME280?', 'Over I2C.'], 'forking at another branch''s message copies that branch');
 select throws_ok($$ select public.fork_chat() $$, '22023', 'pass either chat_id or token');
 select throws_ok((select format('select public.fork_chat(chat_id => %L, token => %L)', 'c3000000-0000-4000-8000-000000000001', token) from shares where name = 'main'),
@@ -160,7 +160,7 @@ insert into forks select 'dave', id from public.fork_chat(token => (select token
 select is((select row(owner_id, forked_from_chat_id, metadata, message_count)::text from public.chats where id = (select chat_id from forks where name = 'dave')),
   row(tests.get_user_id('dave'), 'c3000000-0000-4000-8000-000000000001'::uuid, '{}'::jsonb, 2)::text,
   'a stranger forks through a share link: the shared branch, no metadata');
-select is((select array_agg(metadata) from public.get_messages((select chat_id from forks where name = 'dave'))),
+select is((select array_agg(metadata::jsonb) from public.get_messages((select chat_id from forks where name = 'dave'))),
   array['{}'::jsonb, '{}'::jsonb], 'nor message metadata');
 insert into forks select 'dave-first', id from public.fork_chat(token => (select token from shares where name = 'main'), up_to_message_id => pg_temp.msg(1));
 select is((select message_count from public.chats where id = (select chat_id from forks where name = 'dave-first')), 1,

@@ -34,7 +34,7 @@ select is(
   row(true, 2, 0, 2, '2026-11-22 15:00:00+00'::timestamptz)::text,
   'the first call creates the chat, records both messages, expires in 3 hours');
 select is(
-  (select row(title, ttl, continuation_id, agent_id = (select id from public.agents where name = 'code_generator' and owner_id is null))::text
+  (select row(title, ttl::interval, continuation_id, agent_id = (select id from public.agents where name = 'code_generator' and owner_id is null))::text
    from public.get_chat_by_continuation('cont-abc')),
   row('Code review', interval '3 hours', 'cont-abc', true)::text, 'get_chat_by_continuation finds it, with its title, TTL and agent');
 select is(
@@ -55,7 +55,7 @@ select is(
   row(false, 1, 1, 3, '2026-11-22 16:00:00+00'::timestamptz)::text, 'a partial replay writes only the new message and slides the expiry');
 select is((select expires_at from public.record_conversation('cont-abc', '[]', ttl_seconds => 600)), '2026-11-22 13:10:00+00'::timestamptz,
   'ttl_seconds changes the TTL');
-select is((select ttl from public.get_chat_by_continuation('cont-abc')), interval '10 minutes', 'and keeps it');
+select is((select ttl::interval from public.get_chat_by_continuation('cont-abc')), interval '10 minutes', 'and keeps it');
 
 -- bad input writes nothing
 select throws_ok($$ select public.record_conversation('cont-abc', '[{"role": "user", "content": "x"}]') $$, '22023',
@@ -110,7 +110,7 @@ insert into public.chats (owner_id, continuation_id, expires_at) values
   (tests.get_user_id('bob'), 'later', '2026-11-22 14:00:00+00');
 select tests.authenticate_as_service_role();
 select is(public.service_role_purge_expired_chats(), 2, 'the purge deletes the expired chats');
-select is((select array_agg(continuation_id order by continuation_id) from public.chats where owner_id in (tests.get_user_id('bob'), tests.get_user_id('agent'))),
+select is((select array_agg(continuation_id::text order by continuation_id) from public.chats where owner_id in (tests.get_user_id('bob'), tests.get_user_id('agent'))),
   array['cont-abc', 'cont-abc', 'later'], 'and leaves the others');
 select is(public.service_role_purge_expired_chats(), 0, 'running it again finds nothing');
 select tests.freeze_time('2026-11-22 16:00:00+00');
