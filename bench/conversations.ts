@@ -196,6 +196,18 @@ export default async function run(args: string[]) {
       percent(oneChat / plain),
       "(serialized per chat)",
     );
+    // what Supabase's realtime.broadcast_changes (two subtransactions and a dynamic SET per call)
+    // costs of that, measured by switching its trigger off for a moment
+    await admin.unsafe(`alter table public.messages disable trigger messages_900_broadcast`);
+    const quiet = await throughput(() => asUser(1), (client) => appendSql(appendChat(client + 1)), options.seconds);
+    await admin.unsafe(`alter table public.messages enable trigger messages_900_broadcast`);
+    report(
+      "  8 clients, 8 chats, realtime broadcast off (tx/s)",
+      rate(quiet),
+      "plain insert: " + rate(plain),
+      percent(quiet / plain),
+      "(reference)",
+    );
 
     const writer = await asUser(1);
     const shortChat = appendChat(8);
