@@ -351,12 +351,14 @@ grant execute on function private.can_write_chat(uuid) to authenticated;
 -- once per statement, so scanning chats never calls a function per row.
 create function private.member_chat_ids()
 returns setof uuid
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select m.chat_id from public.chat_members m where m.user_id = (select auth.uid())
+begin
+  return query select m.chat_id from public.chat_members m where m.user_id = (select auth.uid());
+end
 $$;
 comment on function private.member_chat_ids() is 'The ids of the chats the calling user is a member of.';
 grant execute on function private.member_chat_ids() to authenticated;

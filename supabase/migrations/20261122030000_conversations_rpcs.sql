@@ -804,7 +804,8 @@ as $$
 declare
   page_size integer := coalesce(get_messages."limit", 50);
   leaf uuid := get_messages.leaf_id;
-  ranges bigint[];
+  leaf_row record;
+  head_row record;
 begin
   if page_size not between 1 and 1000 then
     perform private.invalid_parameter('limit must be between 1 and 1000');
@@ -820,18 +821,44 @@ begin
     end if;
   end if;
 
-  select private.branch_ranges(m.id) into ranges
+  select m.segment_start, m.sequence_number, m.depth, m.segment_ancestry into leaf_row
   from public.messages m
   where m.id = leaf and m.chat_id = get_messages.chat_id;
-  if ranges is null then
+  if not found then
     if not private.can_read_chat(get_messages.chat_id) then
       raise exception 'chat not found' using errcode = 'PT404',
         hint = 'The chat does not exist or you are not a member of it.';
     end if;
     perform private.invalid_parameter('leaf_id is not a message of this chat');
   end if;
+  if leaf_row.segment_start = leaf_row.sequence_number then
+    head_row := leaf_row;
+  else
+    select m.depth, m.segment_ancestry into head_row
+    from public.messages m
+    where m.chat_id = get_messages.chat_id and m.sequence_number = leaf_row.segment_start;
+  end if;
+
+  -- The latest page lies within the leaf's own segment when that segment holds a page (its
+  -- messages are a chain, so depth counts them): one index range scan.
+  if get_messages.before is null and get_messages.after is null
+    and leaf_row.depth - head_row.depth + 1 >= page_size then
+    return query
+    select p.* from (
+      select m.* from public.messages m
+      where m.chat_id = get_messages.chat_id and m.segment_start = leaf_row.segment_start
+        and m.sequence_number <= leaf_row.sequence_number
+      order by m.sequence_number desc
+      limit page_size
+    ) p
+    order by p.sequence_number;
+    return;
+  end if;
+
   return query
-  select p.* from private.branch_page(get_messages.chat_id, ranges, get_messages.before, get_messages.after, page_size) p;
+  select p.* from private.branch_page(get_messages.chat_id,
+    head_row.segment_ancestry || array[leaf_row.segment_start, leaf_row.sequence_number],
+    get_messages.before, get_messages.after, page_size) p;
 end
 $$;
 grant execute on function public.get_messages(uuid, uuid, bigint, bigint, integer) to authenticated;
