@@ -92,17 +92,18 @@ export default async function run(args: string[]) {
     const reader = await asUser(1);
     const big = CHAT(1);
     const small = CHAT(shape.bigChats + 1);
-    const latest = await timeQuery(reader, `select count(*) from public.get_messages('${big}')`, 1000);
-    const offset = await timeQuery(
-      admin,
-      `select count(*) from (select * from public.messages where chat_id = '${big}' order by sequence_number offset 9950 limit 50) p`,
-      1000,
-    );
-    const keyset = await timeQuery(
-      admin,
-      `select count(*) from (select * from public.messages where chat_id = '${big}' and sequence_number <= 10045 order by sequence_number desc limit 50) p`,
-      1000,
-    );
+    // compared measurements alternate in rounds, so that background load hits both alike
+    const [latest, offset, keyset] = await timeAlternating([
+      [reader, `select count(*) from public.get_messages('${big}')`],
+      [
+        admin,
+        `select count(*) from (select * from public.messages where chat_id = '${big}' order by sequence_number offset 9950 limit 50) p`,
+      ],
+      [
+        admin,
+        `select count(*) from (select * from public.messages where chat_id = '${big}' and sequence_number <= 10045 order by sequence_number desc limit 50) p`,
+      ],
+    ], 1000);
     report(
       "get_messages latest page, 10k chat (p95)",
       ms(latest.p95),
@@ -124,12 +125,12 @@ export default async function run(args: string[]) {
       ratio(offset.p95, keyset.p95),
       "(reference)",
     );
-    const page10k = await timeQuery(reader, `select count(*) from public.get_messages('${big}', "limit" => 10)`, 1000);
-    const page10 = await timeQuery(
-      await asUser(2),
-      `select count(*) from public.get_messages('${small}', "limit" => 10)`,
-      1000,
-    );
+    const smallReader = await asUser(2);
+    const [page10k, page10] = await timeAlternating([
+      [reader, `select count(*) from public.get_messages('${big}', "limit" => 10)`],
+      [smallReader, `select count(*) from public.get_messages('${small}', "limit" => 10)`],
+    ], 1000);
+    await smallReader.end();
     report(
       "page of 10: 10k-message vs 10-message chat (p50)",
       ms(page10k.p50),
@@ -378,6 +379,23 @@ async function timeQueries(sql: Sql, queries: string[], n: number): Promise<Timi
     samples.push(...row.samples.slice(Math.min(20, Math.floor(n / 10))));
   }
   return percentiles(samples);
+}
+
+/** Like timeQuery for several statements (each on its connection), alternating in rounds of 50. */
+async function timeAlternating(queries: [Sql, string][], n: number): Promise<Timing[]> {
+  const samples: number[][] = queries.map(() => []);
+  const round = 50;
+  for (let done = 0; done < n; done += round) {
+    for (const [i, [sql, query]] of queries.entries()) {
+      const [row] = await sql.unsafe<{ samples: number[] }[]>(`select bench.time_query($1, $2) as samples`, [
+        query,
+        Math.min(round, n - done),
+      ]);
+      // the first round warms up (plans, caches)
+      if (done > 0) samples[i].push(...row.samples);
+    }
+  }
+  return samples.map(percentiles);
 }
 
 /** Client-side milliseconds of n sequential statements. */

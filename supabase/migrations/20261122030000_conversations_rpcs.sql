@@ -803,51 +803,51 @@ set search_path = ''
 as $$
 declare
   page_size integer := coalesce(get_messages."limit", 50);
-  leaf uuid := get_messages.leaf_id;
-  leaf_row record;
-  head_row record;
+  -- the leaf (its segment, number, depth) and the head of its segment (depth, ancestry)
+  place record;
 begin
   if page_size not between 1 and 1000 then
     perform private.invalid_parameter('limit must be between 1 and 1000');
   end if;
-  if leaf is null then
-    select c.current_leaf_id into leaf from public.chats c where c.id = get_messages.chat_id;
+  if get_messages.leaf_id is null then
+    -- one statement for the usual call: the chat, its current leaf, the leaf's segment head
+    select c.current_leaf_id as id, l.segment_start, l.sequence_number, l.depth, h.depth as head_depth,
+      h.segment_ancestry as head_ancestry
+      into place
+    from public.chats c
+    left join public.messages l on l.id = c.current_leaf_id
+    left join public.messages h on h.chat_id = l.chat_id and h.sequence_number = l.segment_start
+    where c.id = get_messages.chat_id;
     if not found then
       raise exception 'chat not found' using errcode = 'PT404',
         hint = 'The chat does not exist or you are not a member of it.';
     end if;
-    if leaf is null then
+    if place.id is null then
       return;
     end if;
-  end if;
-
-  select m.segment_start, m.sequence_number, m.depth, m.segment_ancestry into leaf_row
-  from public.messages m
-  where m.id = leaf and m.chat_id = get_messages.chat_id;
-  if not found then
-    if not private.can_read_chat(get_messages.chat_id) then
-      raise exception 'chat not found' using errcode = 'PT404',
-        hint = 'The chat does not exist or you are not a member of it.';
-    end if;
-    perform private.invalid_parameter('leaf_id is not a message of this chat');
-  end if;
-  if leaf_row.segment_start = leaf_row.sequence_number then
-    head_row := leaf_row;
   else
-    select m.depth, m.segment_ancestry into head_row
-    from public.messages m
-    where m.chat_id = get_messages.chat_id and m.sequence_number = leaf_row.segment_start;
+    select l.id, l.segment_start, l.sequence_number, l.depth, h.depth as head_depth, h.segment_ancestry as head_ancestry
+      into place
+    from public.messages l
+    join public.messages h on h.chat_id = l.chat_id and h.sequence_number = l.segment_start
+    where l.id = get_messages.leaf_id and l.chat_id = get_messages.chat_id;
+    if not found then
+      if not private.can_read_chat(get_messages.chat_id) then
+        raise exception 'chat not found' using errcode = 'PT404',
+          hint = 'The chat does not exist or you are not a member of it.';
+      end if;
+      perform private.invalid_parameter('leaf_id is not a message of this chat');
+    end if;
   end if;
 
   -- The latest page lies within the leaf's own segment when that segment holds a page (its
   -- messages are a chain, so depth counts them): one index range scan.
-  if get_messages.before is null and get_messages.after is null
-    and leaf_row.depth - head_row.depth + 1 >= page_size then
+  if get_messages.before is null and get_messages.after is null and place.depth - place.head_depth + 1 >= page_size then
     return query
     select p.* from (
       select m.* from public.messages m
-      where m.chat_id = get_messages.chat_id and m.segment_start = leaf_row.segment_start
-        and m.sequence_number <= leaf_row.sequence_number
+      where m.chat_id = get_messages.chat_id and m.segment_start = place.segment_start
+        and m.sequence_number <= place.sequence_number
       order by m.sequence_number desc
       limit page_size
     ) p
@@ -857,7 +857,7 @@ begin
 
   return query
   select p.* from private.branch_page(get_messages.chat_id,
-    head_row.segment_ancestry || array[leaf_row.segment_start, leaf_row.sequence_number],
+    place.head_ancestry || array[place.segment_start, place.sequence_number],
     get_messages.before, get_messages.after, page_size) p;
 end
 $$;
