@@ -2,7 +2,7 @@
 -- create_chat/update_chat/delete_chat/list_chats for the owner, an editor, a viewer, a stranger
 -- and anon, with bad input rejected without a trace.
 begin;
-select plan(83);
+select plan(86);
 
 -- ------------------------------------------------------------------ structure
 select has_table('public', 'agents', 'agents exists');
@@ -86,6 +86,11 @@ select throws_ok($$ select public.create_chat(metadata => '[1]') $$, '22023', 'm
 select throws_ok($$ select public.create_chat(expires_at => now() - interval '1 second') $$, '22023', 'expires_at must be in the future');
 select throws_ok($$ select public.create_chat(title => repeat('x', 201)) $$, '22023',
   'title must be 1 to 200 characters without control characters');
+select tests.clear_authentication();
+select throws_ok($$ select public.create_chat(title => 'anon') $$, '42501', null, 'anon cannot create a chat');
+select throws_ok($$ select * from public.list_agents() $$, '42501', null, 'anon cannot list agents');
+select throws_ok($$ select public.create_agent('anon_agent', 'Anon') $$, '42501', null, 'anon cannot create an agent');
+select tests.authenticate_as('alice');
 select is((select count(*)::int from public.chats), 4, 'rejected calls created nothing');
 
 -- a fixed set of chats for the rest: alice owns 'main', bob edits it, carol views it

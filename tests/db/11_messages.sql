@@ -2,7 +2,7 @@
 -- get_message_siblings, set_current_leaf and get_messages (branches, keyset pages), for the owner,
 -- an editor, a viewer, a stranger and anon; bad input writes nothing.
 begin;
-select plan(91);
+select plan(93);
 
 select tests.create_user('alice');
 select tests.create_user('bob');
@@ -194,6 +194,10 @@ select throws_ok(format('select public.set_current_leaf(%L, %L)', 'c1000000-0000
   'PT404', 'chat not found');
 select tests.clear_authentication();
 select throws_ok(format('select public.edit_message(%L, %L)', current_setting('t.m2'), 'x'), '42501', null, 'anon cannot edit');
+select throws_ok(format('select * from public.get_message_siblings(%L)', current_setting('t.m2')), '42501', null,
+  'nor list versions');
+select throws_ok(format('select public.set_current_leaf(%L, %L)', 'c1000000-0000-4000-8000-000000000003', current_setting('t.m2')),
+  '42501', null, 'nor switch branches');
 
 -- ------------------------------------------------------------------ get_messages: keyset pages
 reset role;

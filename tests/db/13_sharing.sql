@@ -1,7 +1,7 @@
 -- Sharing and forking: share_chat, list_shares, revoke_share, get_shared_chat (also for anon),
 -- fork_chat from a readable chat or through a share token.
 begin;
-select plan(65);
+select plan(67);
 
 select tests.create_user('alice');
 select tests.create_user('bob');
@@ -79,6 +79,9 @@ select throws_ok($$ select public.share_chat('c3000000-0000-4000-8000-0000000000
 select throws_ok($$ select * from public.list_shares('c3000000-0000-4000-8000-000000000001') $$, 'PT404', 'chat not found');
 select tests.clear_authentication();
 select throws_ok($$ select public.share_chat('c3000000-0000-4000-8000-000000000001') $$, '42501', null, 'anon cannot share');
+select throws_ok($$ select * from public.list_shares('c3000000-0000-4000-8000-000000000001') $$, '42501', null, 'nor list shares');
+select throws_ok(format('select public.revoke_share(%L)', (select share_id from shares where name = 'main')), '42501', null,
+  'nor revoke one');
 
 -- ------------------------------------------------------------------ get_shared_chat
 select tests.authenticate_as('alice');
