@@ -11,6 +11,7 @@ import { MigrationError } from "./supabase-cli.ts";
 import { DATA_DIR } from "./paths.ts";
 import { loadKeys } from "./gateway/keys.ts";
 import { type Gateway, startGateway } from "./gateway/server.ts";
+import { startScheduler } from "./scheduler.ts";
 
 /** The demo login seeds/01_demo_user.sql creates. */
 const DEMO = { email: "demo@parley.local", password: "parley-demo-password" };
@@ -57,6 +58,7 @@ if (!config.serve) {
   await engine.stop();
   Deno.exit(0);
 }
+const scheduler = startScheduler(engine, log);
 
 // A bug must not take the whole stack down with it: log it and keep serving.
 globalThis.addEventListener("unhandledrejection", (event) => {
@@ -110,6 +112,7 @@ Press Ctrl-C to stop.`);
 
 const shutdown = async () => {
   console.log("\nParley: stopping");
+  scheduler.stop();
   await gateway.stop().catch((e) => console.error(`parley: ${(e as Error).message}`));
   await engine.stop();
   Deno.exit(0);
