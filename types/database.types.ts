@@ -3,6 +3,37 @@ export type Json = string | number | boolean | null | { [key: string]: Json | un
 export type Database = {
   "public": {
     Tables: {
+      "activity_log": {
+        Row: {
+          "actor_id": string | null;
+          "chat_id": string | null;
+          "created_at": string;
+          "event_data": NonNullable<Json>;
+          "event_type": string;
+          "id": number;
+          "owner_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "actor_id"?: string | null;
+          "chat_id"?: string | null;
+          "created_at"?: string;
+          "event_data"?: NonNullable<Json>;
+          "event_type": string;
+          "id"?: never;
+          "owner_id": string;
+        };
+        Update: {
+          "actor_id"?: string | null;
+          "chat_id"?: string | null;
+          "created_at"?: string;
+          "event_data"?: NonNullable<Json>;
+          "event_type"?: string;
+          "id"?: never;
+          "owner_id"?: string;
+        };
+        Relationships: [];
+      };
       "agents": {
         Row: {
           "created_at": string;
@@ -81,6 +112,55 @@ export type Database = {
             columns: ["chat_id"];
             isOneToOne: false;
             referencedRelation: "chats";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "chat_shares": {
+        Row: {
+          "chat_id": string;
+          "created_at": string;
+          "created_by": string | null;
+          "expires_at": string | null;
+          "id": string;
+          "revoked_at": string | null;
+          "token_hash": string;
+          "up_to_message_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "chat_id": string;
+          "created_at"?: string;
+          "created_by"?: string | null;
+          "expires_at"?: string | null;
+          "id"?: string;
+          "revoked_at"?: string | null;
+          "token_hash": string;
+          "up_to_message_id": string;
+        };
+        Update: {
+          "chat_id"?: string;
+          "created_at"?: string;
+          "created_by"?: string | null;
+          "expires_at"?: string | null;
+          "id"?: string;
+          "revoked_at"?: string | null;
+          "token_hash"?: string;
+          "up_to_message_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "chat_shares_chat_id_fkey";
+            columns: ["chat_id"];
+            isOneToOne: false;
+            referencedRelation: "chats";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "chat_shares_up_to_message_id_fkey";
+            columns: ["up_to_message_id"];
+            isOneToOne: false;
+            referencedRelation: "messages";
             referencedColumns: ["id"];
           },
         ];
@@ -280,6 +360,34 @@ export type Database = {
           },
         ];
       };
+      "model_prices": {
+        Row: {
+          "effective_from": string;
+          "input_usd_per_million": number;
+          "model": string;
+          "observed_on": string;
+          "output_usd_per_million": number;
+          "source": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "effective_from": string;
+          "input_usd_per_million": number;
+          "model": string;
+          "observed_on": string;
+          "output_usd_per_million": number;
+          "source": string;
+        };
+        Update: {
+          "effective_from"?: string;
+          "input_usd_per_million"?: number;
+          "model"?: string;
+          "observed_on"?: string;
+          "output_usd_per_million"?: number;
+          "source"?: string;
+        };
+        Relationships: [];
+      };
       "profiles": {
         Row: {
           "avatar_url": string | null;
@@ -316,6 +424,300 @@ export type Database = {
       [_ in never]: never;
     };
     Functions: {
+      "add_chat_member": {
+        Args: { "chat_id": string; "role": string; "user_id": string };
+        Returns: {
+          "added_by": string | null;
+          "chat_id": string;
+          "created_at": string;
+          "role": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "chat_members";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "append_message": {
+        Args: {
+          "agent_model"?: string;
+          "agent_name"?: string;
+          "chat_id": string;
+          "client_message_id"?: string;
+          "content": string;
+          "input_tokens"?: number;
+          "intent"?: string;
+          "latency_ms"?: number;
+          "metadata"?: Json;
+          "output_tokens"?: number;
+          "parent_id"?: string;
+          "parts"?: Json;
+          "role": string;
+          "status"?: string;
+        };
+        Returns: {
+          "agent_model": string | null;
+          "agent_name": string | null;
+          "author_id": string | null;
+          "chat_id": string;
+          "client_message_id": string | null;
+          "content": string;
+          "content_search": unknown;
+          "created_at": string;
+          "depth": number;
+          "id": string;
+          "input_tokens": number | null;
+          "intent": string | null;
+          "latency_ms": number | null;
+          "metadata": NonNullable<Json>;
+          "output_tokens": number | null;
+          "parent_id": string | null;
+          "parts": Json | null;
+          "role": string;
+          "segment_ancestry": (number)[] | null;
+          "segment_start": number;
+          "sequence_number": number;
+          "status": string;
+          "updated_at": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "messages";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "create_agent": {
+        Args: {
+          "default_model"?: string;
+          "description"?: string;
+          "display_name": string;
+          "icon"?: string;
+          "kind"?: string;
+          "metadata"?: Json;
+          "name": string;
+          "prompt_name"?: string;
+        };
+        Returns: {
+          "created_at": string;
+          "default_model": string | null;
+          "description": string | null;
+          "display_name": string;
+          "icon": string | null;
+          "id": string;
+          "kind": string;
+          "metadata": NonNullable<Json>;
+          "name": string;
+          "owner_id": string | null;
+          "prompt_name": string | null;
+          "updated_at": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "agents";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "create_chat": {
+        Args: {
+          "agent_id"?: string;
+          "continuation_id"?: string;
+          "expires_at"?: string;
+          "metadata"?: Json;
+          "phase"?: string;
+          "project_id"?: string;
+          "title"?: string;
+        };
+        Returns: {
+          "agent_id": string | null;
+          "archived": boolean;
+          "continuation_id": string | null;
+          "created_at": string;
+          "current_leaf_id": string | null;
+          "expires_at": string | null;
+          "forked_from_chat_id": string | null;
+          "forked_from_message_id": string | null;
+          "id": string;
+          "input_tokens": number;
+          "last_activity_at": string;
+          "last_message_at": string | null;
+          "last_sequence_number": number;
+          "message_count": number;
+          "metadata": NonNullable<Json>;
+          "output_tokens": number;
+          "owner_id": string;
+          "phase": string | null;
+          "pinned": boolean;
+          "project_id": string | null;
+          "title": string | null;
+          "ttl": string | null;
+          "updated_at": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "chats";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "delete_chat": { Args: { "chat_id": string }; Returns: boolean };
+      "edit_message": {
+        Args: { "client_message_id"?: string; "content": string; "message_id": string };
+        Returns: {
+          "agent_model": string | null;
+          "agent_name": string | null;
+          "author_id": string | null;
+          "chat_id": string;
+          "client_message_id": string | null;
+          "content": string;
+          "content_search": unknown;
+          "created_at": string;
+          "depth": number;
+          "id": string;
+          "input_tokens": number | null;
+          "intent": string | null;
+          "latency_ms": number | null;
+          "metadata": NonNullable<Json>;
+          "output_tokens": number | null;
+          "parent_id": string | null;
+          "parts": Json | null;
+          "role": string;
+          "segment_ancestry": (number)[] | null;
+          "segment_start": number;
+          "sequence_number": number;
+          "status": string;
+          "updated_at": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "messages";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "fork_chat": {
+        Args: { "chat_id"?: string; "token"?: string; "up_to_message_id"?: string };
+        Returns: {
+          "agent_id": string | null;
+          "archived": boolean;
+          "continuation_id": string | null;
+          "created_at": string;
+          "current_leaf_id": string | null;
+          "expires_at": string | null;
+          "forked_from_chat_id": string | null;
+          "forked_from_message_id": string | null;
+          "id": string;
+          "input_tokens": number;
+          "last_activity_at": string;
+          "last_message_at": string | null;
+          "last_sequence_number": number;
+          "message_count": number;
+          "metadata": NonNullable<Json>;
+          "output_tokens": number;
+          "owner_id": string;
+          "phase": string | null;
+          "pinned": boolean;
+          "project_id": string | null;
+          "title": string | null;
+          "ttl": string | null;
+          "updated_at": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "chats";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "get_chat_by_continuation": {
+        Args: { "continuation_id": string };
+        Returns: {
+          "agent_id": string | null;
+          "archived": boolean;
+          "continuation_id": string | null;
+          "created_at": string;
+          "current_leaf_id": string | null;
+          "expires_at": string | null;
+          "forked_from_chat_id": string | null;
+          "forked_from_message_id": string | null;
+          "id": string;
+          "input_tokens": number;
+          "last_activity_at": string;
+          "last_message_at": string | null;
+          "last_sequence_number": number;
+          "message_count": number;
+          "metadata": NonNullable<Json>;
+          "output_tokens": number;
+          "owner_id": string;
+          "phase": string | null;
+          "pinned": boolean;
+          "project_id": string | null;
+          "title": string | null;
+          "ttl": string | null;
+          "updated_at": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "chats";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "get_message_siblings": {
+        Args: { "message_id": string };
+        Returns: {
+          "agent_model": string;
+          "agent_name": string;
+          "content": string;
+          "created_at": string;
+          "id": string;
+          "leaf_id": string;
+          "on_current_branch": boolean;
+          "role": string;
+          "sequence_number": number;
+          "sibling_count": number;
+          "sibling_index": number;
+          "status": string;
+        }[];
+      };
+      "get_messages": {
+        Args: { "after"?: number; "before"?: number; "chat_id": string; "leaf_id"?: string; "limit"?: number };
+        Returns: {
+          "agent_model": string | null;
+          "agent_name": string | null;
+          "author_id": string | null;
+          "chat_id": string;
+          "client_message_id": string | null;
+          "content": string;
+          "content_search": unknown;
+          "created_at": string;
+          "depth": number;
+          "id": string;
+          "input_tokens": number | null;
+          "intent": string | null;
+          "latency_ms": number | null;
+          "metadata": NonNullable<Json>;
+          "output_tokens": number | null;
+          "parent_id": string | null;
+          "parts": Json | null;
+          "role": string;
+          "segment_ancestry": (number)[] | null;
+          "segment_start": number;
+          "sequence_number": number;
+          "status": string;
+          "updated_at": string;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "messages";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
       "get_my_profile": {
         Args: Record<PropertyKey, never>;
         Returns: {
@@ -330,6 +732,206 @@ export type Database = {
         SetofOptions: {
           from: "*";
           to: "profiles";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "get_shared_chat": {
+        Args: { "after"?: number; "before"?: number; "limit"?: number; "token": string };
+        Returns: Json;
+      };
+      "get_usage": {
+        Args: { "from"?: string; "group_by"?: string; "to"?: string };
+        Returns: {
+          "cost_usd": number;
+          "group_key": string;
+          "input_tokens": number;
+          "label": string;
+          "messages": number;
+          "output_tokens": number;
+          "unpriced_messages": number;
+        }[];
+      };
+      "list_agents": {
+        Args: Record<PropertyKey, never>;
+        Returns: {
+          "created_at": string;
+          "default_model": string | null;
+          "description": string | null;
+          "display_name": string;
+          "icon": string | null;
+          "id": string;
+          "kind": string;
+          "metadata": NonNullable<Json>;
+          "name": string;
+          "owner_id": string | null;
+          "prompt_name": string | null;
+          "updated_at": string;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "agents";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
+      "list_chats": {
+        Args: { "before"?: string; "include_archived"?: boolean; "limit"?: number };
+        Returns: {
+          "agent_id": string | null;
+          "archived": boolean;
+          "continuation_id": string | null;
+          "created_at": string;
+          "current_leaf_id": string | null;
+          "expires_at": string | null;
+          "forked_from_chat_id": string | null;
+          "forked_from_message_id": string | null;
+          "id": string;
+          "input_tokens": number;
+          "last_activity_at": string;
+          "last_message_at": string | null;
+          "last_sequence_number": number;
+          "message_count": number;
+          "metadata": NonNullable<Json>;
+          "output_tokens": number;
+          "owner_id": string;
+          "phase": string | null;
+          "pinned": boolean;
+          "project_id": string | null;
+          "title": string | null;
+          "ttl": string | null;
+          "updated_at": string;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "chats";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
+      "list_shares": {
+        Args: { "chat_id": string };
+        Returns: {
+          "active": boolean;
+          "created_at": string;
+          "created_by": string;
+          "expires_at": string;
+          "revoked_at": string;
+          "share_id": string;
+          "up_to_message_id": string;
+        }[];
+      };
+      "record_conversation": {
+        Args: {
+          "agent_name"?: string;
+          "continuation_id": string;
+          "messages": Json;
+          "title"?: string;
+          "ttl_seconds"?: number;
+        };
+        Returns: Database["public"]["CompositeTypes"]["recorded_conversation"];
+        SetofOptions: {
+          from: "*";
+          to: "recorded_conversation";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "remove_chat_member": { Args: { "chat_id": string; "user_id": string }; Returns: boolean };
+      "revoke_share": { Args: { "share_id": string }; Returns: boolean };
+      "search_messages": {
+        Args: { "chat_id"?: string; "limit"?: number; "query": string };
+        Returns: Database["public"]["CompositeTypes"]["message_search_hit"][];
+        SetofOptions: {
+          from: "*";
+          to: "message_search_hit";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
+      "service_role_purge_expired_chats": { Args: Record<PropertyKey, never>; Returns: number };
+      "set_current_leaf": {
+        Args: { "chat_id": string; "message_id": string };
+        Returns: {
+          "agent_id": string | null;
+          "archived": boolean;
+          "continuation_id": string | null;
+          "created_at": string;
+          "current_leaf_id": string | null;
+          "expires_at": string | null;
+          "forked_from_chat_id": string | null;
+          "forked_from_message_id": string | null;
+          "id": string;
+          "input_tokens": number;
+          "last_activity_at": string;
+          "last_message_at": string | null;
+          "last_sequence_number": number;
+          "message_count": number;
+          "metadata": NonNullable<Json>;
+          "output_tokens": number;
+          "owner_id": string;
+          "phase": string | null;
+          "pinned": boolean;
+          "project_id": string | null;
+          "title": string | null;
+          "ttl": string | null;
+          "updated_at": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "chats";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "share_chat": {
+        Args: { "chat_id": string; "expires_at"?: string; "up_to_message_id"?: string };
+        Returns: Database["public"]["CompositeTypes"]["chat_share_token"];
+        SetofOptions: {
+          from: "*";
+          to: "chat_share_token";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "update_chat": {
+        Args: {
+          "archived"?: boolean;
+          "chat_id": string;
+          "expires_at"?: string;
+          "metadata"?: Json;
+          "phase"?: string;
+          "pinned"?: boolean;
+          "title"?: string;
+        };
+        Returns: {
+          "agent_id": string | null;
+          "archived": boolean;
+          "continuation_id": string | null;
+          "created_at": string;
+          "current_leaf_id": string | null;
+          "expires_at": string | null;
+          "forked_from_chat_id": string | null;
+          "forked_from_message_id": string | null;
+          "id": string;
+          "input_tokens": number;
+          "last_activity_at": string;
+          "last_message_at": string | null;
+          "last_sequence_number": number;
+          "message_count": number;
+          "metadata": NonNullable<Json>;
+          "output_tokens": number;
+          "owner_id": string;
+          "phase": string | null;
+          "pinned": boolean;
+          "project_id": string | null;
+          "title": string | null;
+          "ttl": string | null;
+          "updated_at": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "chats";
           isOneToOne: true;
           isSetofReturn: false;
         };
@@ -357,7 +959,31 @@ export type Database = {
       [_ in never]: never;
     };
     CompositeTypes: {
-      [_ in never]: never;
+      "chat_share_token": {
+        "share_id": string | null;
+        "token": string | null;
+        "chat_id": string | null;
+        "up_to_message_id": string | null;
+        "expires_at": string | null;
+      };
+      "message_search_hit": {
+        "chat_id": string | null;
+        "chat_title": string | null;
+        "message_id": string | null;
+        "sequence_number": number | null;
+        "role": string | null;
+        "snippet": string | null;
+        "rank": number | null;
+        "created_at": string | null;
+      };
+      "recorded_conversation": {
+        "chat_id": string | null;
+        "created": boolean | null;
+        "inserted": number | null;
+        "skipped": number | null;
+        "message_count": number | null;
+        "expires_at": string | null;
+      };
     };
   };
 };

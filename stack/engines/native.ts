@@ -114,7 +114,15 @@ async function startCluster(pg: PgInstall, options: EngineOptions): Promise<Engi
     unix_socket_directories: "''",
     wal_level: "logical",
     max_connections: "100",
-    ...(hasCron ? { shared_preload_libraries: "'pg_cron'", "cron.database_name": "'postgres'" } : {}),
+    // pg_cron runs jobs in background workers: its default (a libpq connection to localhost) cannot
+    // log in here (no unix socket, password auth over TCP).
+    ...(hasCron
+      ? {
+        shared_preload_libraries: "'pg_cron'",
+        "cron.database_name": "'postgres'",
+        "cron.use_background_workers": "on",
+      }
+      : {}),
     ...(throwaway ? { fsync: "off", synchronous_commit: "off", full_page_writes: "off" } : {}),
   };
   const confText = Object.entries(settings).map(([k, v]) => `${k} = ${v}`).join("\n") + "\n";
