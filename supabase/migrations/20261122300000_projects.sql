@@ -161,14 +161,15 @@ begin
   if char_length(description) > 10000 then
     perform private.invalid_parameter('description must be at most 10,000 characters');
   end if;
-  if category is not null and (char_length(btrim(category)) not between 1 and 80 or category ~ '[[:cntrl:]]') then
-    perform private.invalid_parameter('category must be 1 to 80 characters without control characters');
+  -- '' is allowed: update_project clears the field with it
+  if category is not null and (char_length(btrim(category)) > 80 or category ~ '[[:cntrl:]]') then
+    perform private.invalid_parameter('category must be at most 80 characters without control characters');
   end if;
   if char_length(goal) > 4000 then
     perform private.invalid_parameter('goal must be at most 4,000 characters');
   end if;
-  if location is not null and (char_length(btrim(location)) not between 1 and 200 or location ~ '[[:cntrl:]]') then
-    perform private.invalid_parameter('location must be 1 to 200 characters without control characters');
+  if location is not null and (char_length(btrim(location)) > 200 or location ~ '[[:cntrl:]]') then
+    perform private.invalid_parameter('location must be at most 200 characters without control characters');
   end if;
   if target_budget < 0 or target_budget >= 1e12 then
     perform private.invalid_parameter('target_budget must be a non-negative amount below 10^12');

@@ -33,7 +33,8 @@ create table public.artifacts (
   created_by_message_id uuid,
   hidden_at timestamptz,
   hidden_by uuid,
-  created_at timestamptz not null default now(),
+  -- clock time, so artifacts made in one transaction still list in the order they were made
+  created_at timestamptz not null default clock_timestamp(),
   updated_at timestamptz not null default now(),
   constraint artifacts_scope_check check (chat_id is not null or project_id is not null)
 );
@@ -296,7 +297,7 @@ begin
   new.version_number := artifact.current_version + 1;
   new.parent_version_id := artifact.current_version_id;
   new.content_hash := private.artifact_content_hash(new.content, new.content_json, new.file_path);
-  new.created_at := now();
+  new.created_at := clock_timestamp();
 
   update public.artifacts a
   set current_version = new.version_number,
