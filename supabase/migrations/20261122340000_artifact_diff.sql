@@ -156,36 +156,24 @@ $$;
 grant execute on function private.diff_bom(jsonb, jsonb) to authenticated;
 
 -- ---------------------------------------------------------------------------------------------
--- Text: a line diff as unified-diff hunks (3 lines of context). The common prefix and suffix are
--- trimmed first; the differing middle is diffed with Myers' O((N+M)·D) algorithm over line ids.
--- The search is capped at 500,000 steps: beyond that (texts that differ almost everywhere over
--- many thousands of lines) the whole middle is reported as one replacement and "approximate" is
--- true. A last line without a newline differs from the same line with one, and is marked
--- "\ No newline at end of file" as in git.
-create function private.diff_text(old_text text, new_text text)
-returns jsonb
+-- Text: a line diff as unified-diff hunks (3 lines of context).
+--
+-- Myers' O((N+M)·D) shortest edit script over two arrays of line ids, within a budget of steps:
+-- returns the change blocks as flattened [a_lo, a_hi, b_lo, b_hi, …] quadruples (0-based,
+-- half-open: lines a_lo+1..a_hi of a are replaced by lines b_lo+1..b_hi of b), in order, or null
+-- when the budget runs out.
+create function private.diff_myers(ka integer[], kb integer[], budget integer)
+returns integer[]
 language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
 declare
-  context constant integer := 3;
-  budget constant bigint := 500000;
-  la text[];
-  lb text[];
-  a_noeol boolean;
-  b_noeol boolean;
-  ka integer[];
-  kb integer[];
-  na integer;
-  nb integer;
-  pre integer := 0;
-  suf integer := 0;
-  n integer;
-  m integer;
-  max_d integer;
-  off integer;
+  n integer := coalesce(cardinality(ka), 0);
+  m integer := coalesce(cardinality(kb), 0);
+  max_d integer := n + m;
+  off integer := n + m + 2;
   v integer[];
   trace integer[] := '{}';
   work bigint := 0;
@@ -199,23 +187,156 @@ declare
   prev_y integer;
   mid_x integer;
   base integer;
-  -- change blocks, half-open in middle coordinates: a lines (a_lo, a_hi], b lines (b_lo, b_hi]
-  blk_a_lo integer[] := '{}';
-  blk_a_hi integer[] := '{}';
-  blk_b_lo integer[] := '{}';
-  blk_b_hi integer[] := '{}';
+  blocks integer[] := '{}';
+  nb integer := 0;
   cur boolean := false;
   c_a_lo integer;
   c_a_hi integer;
   c_b_lo integer;
   c_b_hi integer;
-  nblk integer := 0;
-  nl integer;
-  hunk_list jsonb[] := '{}';
+begin
+  if n = 0 or m = 0 then
+    return case when n + m = 0 then '{}'::integer[] else array[0, n, 0, m] end;
+  end if;
+  -- forward pass: v[k + off] is the furthest x reached on diagonal k
+  v := array_fill(0, array[2 * max_d + 4]);
+  <<search>>
+  for dd in 0..max_d loop
+    for kk in -dd..dd by 2 loop
+      if kk = -dd or (kk <> dd and v[kk - 1 + off] < v[kk + 1 + off]) then
+        x := v[kk + 1 + off];
+      else
+        x := v[kk - 1 + off] + 1;
+      end if;
+      y := x - kk;
+      while x < n and y < m and ka[x + 1] = kb[y + 1] loop
+        x := x + 1;
+        y := y + 1;
+        work := work + 1;
+      end loop;
+      v[kk + off] := x;
+      work := work + 1;
+      if x >= n and y >= m then
+        found_d := dd;
+        exit search;
+      end if;
+    end loop;
+    -- keep v[-dd..dd] for the backtrack, at trace[dd² + kk + dd + 1]
+    for kk in -dd..dd loop
+      trace[dd * dd + kk + dd + 1] := v[kk + off];
+    end loop;
+    work := work + 2 * dd + 1;
+    exit search when work > budget;
+  end loop;
+  if found_d < 0 then
+    return null;
+  end if;
+
+  -- backtrack from (n, m): one edit per step; edits with no equal line between them form a block
+  x := n;
+  y := m;
+  d := found_d;
+  while d > 0 loop
+    k := x - y;
+    base := (d - 1) * (d - 1);
+    if k = -d or (k <> d and trace[base + k - 1 + d] < trace[base + k + 1 + d]) then
+      prev_k := k + 1;
+    else
+      prev_k := k - 1;
+    end if;
+    prev_x := trace[base + prev_k + d];
+    prev_y := prev_x - prev_k;
+    -- the edit ends at (mid_x, mid_x - k), where the equal lines up to (x, y) start
+    mid_x := case when prev_k = k + 1 then prev_x else prev_x + 1 end;
+    if cur and x = mid_x then
+      c_a_lo := prev_x;
+      c_b_lo := prev_y;
+    else
+      if cur then
+        blocks[nb + 1] := c_a_lo; blocks[nb + 2] := c_a_hi; blocks[nb + 3] := c_b_lo; blocks[nb + 4] := c_b_hi;
+        nb := nb + 4;
+      end if;
+      cur := true;
+      c_a_lo := prev_x;
+      c_b_lo := prev_y;
+      c_a_hi := mid_x;
+      c_b_hi := mid_x - k;
+    end if;
+    x := prev_x;
+    y := prev_y;
+    d := d - 1;
+  end loop;
+  if cur then
+    blocks[nb + 1] := c_a_lo; blocks[nb + 2] := c_a_hi; blocks[nb + 3] := c_b_lo; blocks[nb + 4] := c_b_hi;
+    nb := nb + 4;
+  end if;
+  -- collected last first: reverse the quadruples
+  return array(
+    select blocks[(q - 1) * 4 + c]
+    from generate_series(nb / 4, 1, -1) q, generate_series(1, 4) c
+    order by q desc, c);
+end
+$$;
+comment on function private.diff_myers(integer[], integer[], integer) is
+  'Myers shortest edit script between two arrays of line ids as flattened [a_lo, a_hi, b_lo, b_hi] change blocks, or null past the budget.';
+grant execute on function private.diff_myers(integer[], integer[], integer) to authenticated;
+
+-- The line diff. The common prefix and suffix are trimmed first (they cost one comparison per
+-- line); the middle is diffed with Myers within a budget of 200,000 steps. Past the budget (large
+-- texts that differ in many places), the diff is anchored instead on the lines that occur exactly
+-- once in each text, in their longest increasing run (as patience diff does), each stretch between
+-- anchors being diffed with Myers within 20,000 steps and, past that, reported as one replacement;
+-- the result then says "approximate": true (correct, but maybe not the shortest). A last line
+-- without a newline differs from the same line with one, and is marked "\ No newline at end of
+-- file" as in git.
+create function private.diff_text(old_text text, new_text text)
+returns jsonb
+language plpgsql
+immutable
+parallel safe
+set search_path = ''
+as $$
+declare
+  context constant integer := 3;
+  la text[];
+  lb text[];
+  a_noeol boolean;
+  b_noeol boolean;
+  na integer;
+  nb integer;
+  pre integer := 0;
+  suf integer := 0;
+  n integer;
+  m integer;
+  ka integer[];
+  kb integer[];
+  blocks integer[];
+  gap integer[];
   approximate boolean := false;
+  anchors_a integer[];
+  anchors_b integer[];
+  -- longest increasing run of anchors (patience): tails, predecessor links
+  tails integer[] := '{}';
+  links integer[] := '{}';
+  lo integer;
+  hi integer;
+  mid integer;
+  chain integer[] := '{}';
+  pa integer;
+  pb integer;
+  ca integer;
+  cb integer;
+  g_pre integer;
+  g_suf integer;
+  gap_work bigint := 0;
+  blk_a_lo integer[] := '{}';
+  blk_a_hi integer[] := '{}';
+  blk_b_lo integer[] := '{}';
+  blk_b_hi integer[] := '{}';
+  nblk integer := 0;
+  hunk_list jsonb[] := '{}';
   lines text[];
-  i integer;
-  j integer;
+  nl integer;
   h_first integer;
   h_last integer;
   h_a_lo integer;
@@ -226,6 +347,7 @@ declare
   added integer := 0;
   removed integer := 0;
   header text;
+  i integer;
 begin
   old_text := coalesce(old_text, '');
   new_text := coalesce(new_text, '');
@@ -242,11 +364,27 @@ begin
   na := cardinality(la);
   nb := cardinality(lb);
 
-  -- lines as integer ids (equal text and end-of-line state, equal id)
+  -- equal lines: same text and same end of line (only a last line may lack its newline)
+  while pre < na and pre < nb and la[pre + 1] = lb[pre + 1]
+    and (a_noeol and pre + 1 = na) = (b_noeol and pre + 1 = nb) loop
+    pre := pre + 1;
+  end loop;
+  while suf < na - pre and suf < nb - pre and la[na - suf] = lb[nb - suf]
+    and (a_noeol and suf = 0) = (b_noeol and suf = 0) loop
+    suf := suf + 1;
+  end loop;
+  n := na - pre - suf;
+  m := nb - pre - suf;
+  if n = 0 and m = 0 then
+    return jsonb_build_object('hunks', '[]'::jsonb, 'lines_added', 0, 'lines_removed', 0, 'approximate', false, 'unified', '');
+  end if;
+
+  -- the middle's lines as integer ids
   with l as (
-    select 0 as side, u.i, u.line, (a_noeol and u.i = na) as noeol from unnest(la) with ordinality u (line, i)
+    select 0 as side, u.i, u.line, (a_noeol and u.i = n and suf = 0) as noeol
+    from unnest(la[pre + 1:pre + n]) with ordinality u (line, i)
     union all
-    select 1, u.i, u.line, (b_noeol and u.i = nb) from unnest(lb) with ordinality u (line, i)
+    select 1, u.i, u.line, (b_noeol and u.i = m and suf = 0) from unnest(lb[pre + 1:pre + m]) with ordinality u (line, i)
   ),
   r as (select l.side, l.i, dense_rank() over (order by l.line collate "C", l.noeol)::integer as id from l)
   select coalesce(array_agg(r.id order by r.i) filter (where r.side = 0), '{}'),
@@ -254,113 +392,94 @@ begin
   into ka, kb
   from r;
 
-  while pre < na and pre < nb and ka[pre + 1] = kb[pre + 1] loop
-    pre := pre + 1;
-  end loop;
-  while suf < na - pre and suf < nb - pre and ka[na - suf] = kb[nb - suf] loop
-    suf := suf + 1;
-  end loop;
-  n := na - pre - suf;
-  m := nb - pre - suf;
-
-  if n = 0 and m = 0 then
-    return jsonb_build_object('hunks', '[]'::jsonb, 'lines_added', 0, 'lines_removed', 0, 'approximate', false,
-      'unified', '');
-  elsif n = 0 or m = 0 then
-    blk_a_lo := array[0]; blk_a_hi := array[n]; blk_b_lo := array[0]; blk_b_hi := array[m];
-  else
-    -- Myers, forward pass over the middle: v[k + off] is the furthest x on diagonal k
-    max_d := n + m;
-    off := max_d + 2;
-    v := array_fill(0, array[2 * max_d + 4]);
-    v[1 + off] := 0;
-    <<search>>
-    for dd in 0..max_d loop
-      for kk in -dd..dd by 2 loop
-        if kk = -dd or (kk <> dd and v[kk - 1 + off] < v[kk + 1 + off]) then
-          x := v[kk + 1 + off];
-        else
-          x := v[kk - 1 + off] + 1;
-        end if;
-        y := x - kk;
-        while x < n and y < m and ka[pre + x + 1] = kb[pre + y + 1] loop
-          x := x + 1;
-          y := y + 1;
-          work := work + 1;
-        end loop;
-        v[kk + off] := x;
-        work := work + 1;
-        if x >= n and y >= m then
-          found_d := dd;
-          exit search;
-        end if;
-      end loop;
-      -- keep v[-dd..dd] for the backtrack: trace[dd² + kk + dd + 1]
-      for kk in -dd..dd loop
-        trace[dd * dd + kk + dd + 1] := v[kk + off];
-      end loop;
-      work := work + 2 * dd + 1;
-      exit search when work > budget;
+  blocks := private.diff_myers(ka, kb, 200000);
+  if blocks is not null then
+    nblk := cardinality(blocks) / 4;
+    for q in 1..nblk loop
+      blk_a_lo[q] := blocks[4 * q - 3];
+      blk_a_hi[q] := blocks[4 * q - 2];
+      blk_b_lo[q] := blocks[4 * q - 1];
+      blk_b_hi[q] := blocks[4 * q];
     end loop;
-
-    if found_d < 0 then
-      approximate := true;
-      blk_a_lo := array[0]; blk_a_hi := array[n]; blk_b_lo := array[0]; blk_b_hi := array[m];
-    else
-      -- backtrack from (n, m), collecting blocks of adjacent edits (last block first)
-      x := n;
-      y := m;
-      d := found_d;
-      while d > 0 loop
-        k := x - y;
-        base := (d - 1) * (d - 1);
-        if k = -d or (k <> d and trace[base + k - 1 + d] < trace[base + k + 1 + d]) then
-          prev_k := k + 1;
-        else
-          prev_k := k - 1;
-        end if;
-        prev_x := trace[base + prev_k + d];
-        prev_y := prev_x - prev_k;
-        mid_x := case when prev_k = k + 1 then prev_x else prev_x + 1 end;
-        if cur and x = mid_x then
-          -- no equal line since the block after it: extend that block backwards
-          c_a_lo := prev_x;
-          c_b_lo := prev_y;
-        else
-          if cur then
-            nblk := nblk + 1;
-            blk_a_lo[nblk] := c_a_lo; blk_a_hi[nblk] := c_a_hi; blk_b_lo[nblk] := c_b_lo; blk_b_hi[nblk] := c_b_hi;
-          end if;
-          cur := true;
-          c_a_lo := prev_x;
-          c_b_lo := prev_y;
-          -- the edit ends at (mid_x, mid_x - k), where the equal lines after it start
-          c_a_hi := mid_x;
-          c_b_hi := mid_x - k;
-        end if;
-        x := prev_x;
-        y := prev_y;
-        d := d - 1;
+  else
+    approximate := true;
+    -- anchors: lines once in each text, paired, in a-order
+    select coalesce(array_agg(x.ai order by x.ai), '{}'), coalesce(array_agg(x.bi order by x.ai), '{}')
+    into anchors_a, anchors_b
+    from (
+      select min(t.i) filter (where t.side = 0)::integer as ai, min(t.i) filter (where t.side = 1)::integer as bi
+      from (
+        select 0 as side, u.id, u.i from unnest(ka) with ordinality u (id, i)
+        union all
+        select 1, u.id, u.i from unnest(kb) with ordinality u (id, i)
+      ) t
+      group by t.id
+      having count(*) filter (where t.side = 0) = 1 and count(*) filter (where t.side = 1) = 1
+    ) x;
+    -- longest run with increasing b (tails[len] = index of the anchor ending the best run of that length)
+    for j in 1..cardinality(anchors_a) loop
+      lo := 1;
+      hi := cardinality(tails);
+      while lo <= hi loop
+        mid := (lo + hi) / 2;
+        if anchors_b[tails[mid]] < anchors_b[j] then lo := mid + 1; else hi := mid - 1; end if;
       end loop;
-      if cur then
-        nblk := nblk + 1;
-        blk_a_lo[nblk] := c_a_lo; blk_a_hi[nblk] := c_a_hi; blk_b_lo[nblk] := c_b_lo; blk_b_hi[nblk] := c_b_hi;
+      tails[lo] := j;
+      links[j] := case when lo > 1 then tails[lo - 1] end;
+    end loop;
+    -- follow the links back from the end of the longest run (collected last first)
+    i := tails[cardinality(tails)];
+    while i is not null loop
+      chain[cardinality(chain) + 1] := i;
+      i := links[i];
+    end loop;
+    chain := array(select u.e from unnest(chain) with ordinality u (e, o) order by u.o desc);
+    -- between consecutive anchors (and the ends): trim, then Myers or one replacement
+    pa := 0;
+    pb := 0;
+    for j in 1..cardinality(chain) + 1 loop
+      if j <= cardinality(chain) then
+        ca := anchors_a[chain[j]] - 1;
+        cb := anchors_b[chain[j]] - 1;
+      else
+        ca := n;
+        cb := m;
       end if;
-      -- collected last first
-      blk_a_lo := array(select u.e from unnest(blk_a_lo) with ordinality u (e, o) order by u.o desc);
-      blk_a_hi := array(select u.e from unnest(blk_a_hi) with ordinality u (e, o) order by u.o desc);
-      blk_b_lo := array(select u.e from unnest(blk_b_lo) with ordinality u (e, o) order by u.o desc);
-      blk_b_hi := array(select u.e from unnest(blk_b_hi) with ordinality u (e, o) order by u.o desc);
-    end if;
+      g_pre := 0;
+      while pa + g_pre < ca and pb + g_pre < cb and ka[pa + g_pre + 1] = kb[pb + g_pre + 1] loop
+        g_pre := g_pre + 1;
+      end loop;
+      g_suf := 0;
+      while g_suf < ca - pa - g_pre and g_suf < cb - pb - g_pre and ka[ca - g_suf] = kb[cb - g_suf] loop
+        g_suf := g_suf + 1;
+      end loop;
+      if ca - pa - g_pre - g_suf > 0 or cb - pb - g_pre - g_suf > 0 then
+        -- at most 20,000 steps a stretch and about 1,000,000 in all; past that, one replacement
+        gap := case when gap_work < 1000000 then
+          private.diff_myers(ka[pa + g_pre + 1:ca - g_suf], kb[pb + g_pre + 1:cb - g_suf], 20000) end;
+        gap_work := gap_work + least(20000, (ca - pa + cb - pb)::bigint * (ca - pa + cb - pb));
+        gap := coalesce(gap, array[0, ca - pa - g_pre - g_suf, 0, cb - pb - g_pre - g_suf]);
+        for q in 0..cardinality(gap) / 4 - 1 loop
+          nblk := nblk + 1;
+          blk_a_lo[nblk] := gap[4 * q + 1] + pa + g_pre;
+          blk_a_hi[nblk] := gap[4 * q + 2] + pa + g_pre;
+          blk_b_lo[nblk] := gap[4 * q + 3] + pb + g_pre;
+          blk_b_hi[nblk] := gap[4 * q + 4] + pb + g_pre;
+        end loop;
+      end if;
+      pa := ca + 1;
+      pb := cb + 1;
+    end loop;
   end if;
 
   -- blocks to absolute line numbers (0-based half-open): shift by the common prefix
-  nblk := cardinality(blk_a_lo);
-  for i in 1..nblk loop
-    blk_a_lo[i] := blk_a_lo[i] + pre; blk_a_hi[i] := blk_a_hi[i] + pre;
-    blk_b_lo[i] := blk_b_lo[i] + pre; blk_b_hi[i] := blk_b_hi[i] + pre;
-    removed := removed + blk_a_hi[i] - blk_a_lo[i];
-    added := added + blk_b_hi[i] - blk_b_lo[i];
+  for q in 1..nblk loop
+    blk_a_lo[q] := blk_a_lo[q] + pre;
+    blk_a_hi[q] := blk_a_hi[q] + pre;
+    blk_b_lo[q] := blk_b_lo[q] + pre;
+    blk_b_hi[q] := blk_b_hi[q] + pre;
+    removed := removed + blk_a_hi[q] - blk_a_lo[q];
+    added := added + blk_b_hi[q] - blk_b_lo[q];
   end loop;
 
   -- hunks: blocks separated by at most 2 × context equal lines share a hunk
@@ -377,9 +496,9 @@ begin
     lines := '{}';
     nl := 0;
     pos := h_a_lo;
-    for i in h_first..h_last + 1 loop
+    for q in h_first..h_last + 1 loop
       -- context up to the block (or to the end of the hunk after the last block)
-      for j in pos + 1..case when i <= h_last then blk_a_lo[i] else h_a_hi end loop
+      for j in pos + 1..case when q <= h_last then blk_a_lo[q] else h_a_hi end loop
         nl := nl + 1;
         lines[nl] := ' ' || la[j];
         if j = na and a_noeol then
@@ -387,8 +506,8 @@ begin
           lines[nl] := '\ No newline at end of file';
         end if;
       end loop;
-      exit when i > h_last;
-      for j in blk_a_lo[i] + 1..blk_a_hi[i] loop
+      exit when q > h_last;
+      for j in blk_a_lo[q] + 1..blk_a_hi[q] loop
         nl := nl + 1;
         lines[nl] := '-' || la[j];
         if j = na and a_noeol then
@@ -396,7 +515,7 @@ begin
           lines[nl] := '\ No newline at end of file';
         end if;
       end loop;
-      for j in blk_b_lo[i] + 1..blk_b_hi[i] loop
+      for j in blk_b_lo[q] + 1..blk_b_hi[q] loop
         nl := nl + 1;
         lines[nl] := '+' || lb[j];
         if j = nb and b_noeol then
@@ -404,7 +523,7 @@ begin
           lines[nl] := '\ No newline at end of file';
         end if;
       end loop;
-      pos := blk_a_hi[i];
+      pos := blk_a_hi[q];
     end loop;
     header := pg_catalog.format('@@ -%s,%s +%s,%s @@',
       case when h_a_hi > h_a_lo then h_a_lo + 1 else h_a_lo end, h_a_hi - h_a_lo,
@@ -427,8 +546,8 @@ end
 $$;
 comment on function private.diff_text(text, text) is
   'Line diff as unified-diff hunks: {hunks: [{from_start, from_count, to_start, to_count, header, lines}], lines_added, '
-  'lines_removed, approximate, unified}. Myers over the middle left after trimming the common prefix and suffix, capped '
-  'at 500,000 steps (then the middle is one replacement and approximate is true).';
+  'lines_removed, approximate, unified}. Myers within 200,000 steps after trimming the common prefix and suffix; past '
+  'that, anchored on lines unique to both texts, and approximate is true.';
 grant execute on function private.diff_text(text, text) to authenticated;
 
 -- ---------------------------------------------------------------------------------------------
