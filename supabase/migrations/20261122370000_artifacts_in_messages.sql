@@ -8,9 +8,9 @@
 -- get_messages: its paging logic (conversations RPCs migration) moves to private unchanged, and the
 -- public function, same arguments, returns its rows plus artifact_versions. The return type
 -- changes, so the public function is created anew (with its grant and comment).
-alter function public.get_messages(uuid, uuid, bigint, bigint, integer) rename to get_messages_page;
-alter function public.get_messages_page(uuid, uuid, bigint, bigint, integer) set schema private;
-comment on function private.get_messages_page(uuid, uuid, bigint, bigint, integer) is
+-- (It keeps its name: its body qualifies its arguments with it.)
+alter function public.get_messages(uuid, uuid, bigint, bigint, integer) set schema private;
+comment on function private.get_messages(uuid, uuid, bigint, bigint, integer) is
   'The page of messages behind public.get_messages (see its comment), as setof messages.';
 
 create function public.get_messages(
@@ -58,7 +58,7 @@ as $$
     join public.artifacts a on a.id = v.artifact_id
     where v.created_by_message_id = m.id and a.hidden_at is null
   ), '[]'::jsonb)
-  from private.get_messages_page($1, $2, $3, $4, $5) m
+  from private.get_messages($1, $2, $3, $4, $5) m
   order by m.sequence_number
 $$;
 grant execute on function public.get_messages(uuid, uuid, bigint, bigint, integer) to authenticated;
