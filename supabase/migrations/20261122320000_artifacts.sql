@@ -496,6 +496,8 @@ volatile
 security invoker
 set search_path = ''
 as $$
+-- the conflict target below names columns that are also argument names
+#variable_conflict use_column
 declare
   chat public.chats;
   target_project_id uuid := create_artifact_with_version.project_id;
@@ -544,27 +546,27 @@ begin
     perform private.invalid_parameter('message_id is not a message of this chat');
   end if;
 
-  -- A retry (same message, type and title) returns what the first attempt made.
-  if create_artifact_with_version.message_id is not null then
-    select a.* into existing from public.artifacts a
-    where a.created_by_message_id = create_artifact_with_version.message_id
-      and a.type = create_artifact_with_version.type and a.title = clean_title;
-    if found then
-      select v.* into first_version from public.artifact_versions v where v.artifact_id = existing.id and v.version_number = 1;
-      if first_version.content_hash = private.artifact_content_hash(create_artifact_with_version.content,
-        create_artifact_with_version.content_json, null) then
-        return jsonb_build_object('created', false, 'artifact', to_jsonb(existing),
-          'version', private.artifact_version_summary(first_version));
-      end if;
-      raise exception 'this message already created a % artifact titled %', existing.type, pg_catalog.quote_literal(clean_title)
-        using errcode = '23505', hint = 'Add a version to it with add_artifact_version, or choose another title.';
-    end if;
-  end if;
-
+  -- A retry (same message, type and title), even a concurrent one, finds what the first attempt made:
+  -- the insert then does nothing (after waiting for that attempt to commit).
   insert into public.artifacts (chat_id, project_id, type, title, description, created_by_message_id)
   values (create_artifact_with_version.chat_id, target_project_id, create_artifact_with_version.type, clean_title,
     nullif(btrim(create_artifact_with_version.description), ''), create_artifact_with_version.message_id)
+  on conflict (created_by_message_id, type, title) where created_by_message_id is not null do nothing
   returning * into artifact;
+  if not found then
+    select a.* into existing from public.artifacts a
+    where a.created_by_message_id = create_artifact_with_version.message_id
+      and a.type = create_artifact_with_version.type and a.title = clean_title;
+    select v.* into first_version from public.artifact_versions v where v.artifact_id = existing.id and v.version_number = 1;
+    if first_version.content_hash = private.artifact_content_hash(create_artifact_with_version.content,
+      create_artifact_with_version.content_json, null) then
+      return jsonb_build_object('created', false, 'artifact', to_jsonb(existing),
+        'version', private.artifact_version_summary(first_version));
+    end if;
+    raise exception 'this message already created a % artifact titled %', create_artifact_with_version.type,
+      pg_catalog.quote_literal(clean_title)
+      using errcode = '23505', hint = 'Add a version to it with add_artifact_version, or choose another title.';
+  end if;
 
   return private.write_artifact_version(artifact.id, create_artifact_with_version.content,
     create_artifact_with_version.content_json, null, coalesce(create_artifact_with_version.change_summary, 'Created'),
