@@ -93,18 +93,21 @@ create trigger projects_100_set_updated_at
   for each row execute function private.set_updated_at();
 
 -- RLS helper: whether the calling user owns the project. Security definer like the chat helpers,
--- so policies of other tables can ask without going through projects' own policies.
+-- so policies of other tables can ask without going through projects' own policies; PL/pgSQL so
+-- that its query keeps its plan for the session (see the artifacts migration's helpers).
 create function private.owns_project(project_id uuid)
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select exists (
+begin
+  return exists (
     select 1 from public.projects p
-    where p.id = owns_project.project_id and p.owner_id = (select auth.uid())
-  )
+    where p.id = owns_project.project_id and p.owner_id = auth.uid()
+  );
+end
 $$;
 comment on function private.owns_project(uuid) is 'Whether the calling user owns the project.';
 grant execute on function private.owns_project(uuid) to authenticated;

@@ -101,36 +101,87 @@ create index artifact_versions_created_by_message_id_idx
   on public.artifact_versions (created_by_message_id) where created_by_message_id is not null;
 
 -- ---------------------------------------------------------------------------------------------
--- RLS helpers (boolean, security definer like the chat helpers so policies of several tables can
--- ask without recursing through each other's policies).
-create function private.can_read_artifact(artifact_id uuid)
+-- RLS helpers: boolean, security definer like the chat helpers (so policies of several tables can
+-- ask without recursing through each other's policies), and in PL/pgSQL: its statements keep their
+-- plans for the session, where a non-inlined SQL function plans its body again in every statement
+-- that calls it, which on the version hot path costs more than the work itself. For that reason
+-- they read chats and chat_members directly, with the same rules as private.can_read_chat (the
+-- chat's owner or a member) and private.can_write_chat (the owner or an editor).
+create function private.can_read_artifact_scope(chat_id uuid, project_id uuid)
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select exists (
-    select 1 from public.artifacts a
-    where a.id = can_read_artifact.artifact_id
-      and (private.can_read_chat(a.chat_id) or private.owns_project(a.project_id))
-  )
+declare
+  uid uuid := auth.uid();
+begin
+  return uid is not null and (
+    (chat_id is not null and (
+      exists (select 1 from public.chats c where c.id = can_read_artifact_scope.chat_id and c.owner_id = uid)
+      or exists (select 1 from public.chat_members m where m.chat_id = can_read_artifact_scope.chat_id and m.user_id = uid)))
+    or (project_id is not null
+      and exists (select 1 from public.projects p where p.id = can_read_artifact_scope.project_id and p.owner_id = uid)));
+end
+$$;
+comment on function private.can_read_artifact_scope(uuid, uuid) is
+  'Whether the calling user may read what belongs to the chat (its owner or a member) or to the project (its owner).';
+grant execute on function private.can_read_artifact_scope(uuid, uuid) to authenticated;
+
+create function private.can_write_artifact_scope(chat_id uuid, project_id uuid)
+returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  uid uuid := auth.uid();
+begin
+  return uid is not null and (
+    (chat_id is not null and (
+      exists (select 1 from public.chats c where c.id = can_write_artifact_scope.chat_id and c.owner_id = uid)
+      or exists (select 1 from public.chat_members m
+                 where m.chat_id = can_write_artifact_scope.chat_id and m.user_id = uid and m.role = 'editor')))
+    or (project_id is not null
+      and exists (select 1 from public.projects p where p.id = can_write_artifact_scope.project_id and p.owner_id = uid)));
+end
+$$;
+comment on function private.can_write_artifact_scope(uuid, uuid) is
+  'Whether the calling user may write what belongs to the chat (its owner or an editor) or to the project (its owner).';
+grant execute on function private.can_write_artifact_scope(uuid, uuid) to authenticated;
+
+create function private.can_read_artifact(artifact_id uuid)
+returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  scope record;
+begin
+  select a.chat_id, a.project_id into scope from public.artifacts a where a.id = can_read_artifact.artifact_id;
+  return found and private.can_read_artifact_scope(scope.chat_id, scope.project_id);
+end
 $$;
 comment on function private.can_read_artifact(uuid) is 'Whether the calling user may read the artifact: reader of its chat or owner of its project.';
 grant execute on function private.can_read_artifact(uuid) to authenticated;
 
 create function private.can_write_artifact(artifact_id uuid)
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select exists (
-    select 1 from public.artifacts a
-    where a.id = can_write_artifact.artifact_id
-      and (private.can_write_chat(a.chat_id) or private.owns_project(a.project_id))
-  )
+declare
+  scope record;
+begin
+  select a.chat_id, a.project_id into scope from public.artifacts a where a.id = can_write_artifact.artifact_id;
+  return found and private.can_write_artifact_scope(scope.chat_id, scope.project_id);
+end
 $$;
 comment on function private.can_write_artifact(uuid) is
   'Whether the calling user may add versions to the artifact: owner or editor of its chat, or owner of its project.';
@@ -140,21 +191,17 @@ grant execute on function private.can_write_artifact(uuid) to authenticated;
 -- owns or that is the chat's own project (so editors of a project's chat work on that project).
 create function private.can_create_artifact(chat_id uuid, project_id uuid)
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select (can_create_artifact.chat_id is not null or can_create_artifact.project_id is not null)
-    and (can_create_artifact.chat_id is null or private.can_write_chat(can_create_artifact.chat_id))
-    and (
-      can_create_artifact.project_id is null
-      or private.owns_project(can_create_artifact.project_id)
-      or exists (
-        select 1 from public.chats c
-        where c.id = can_create_artifact.chat_id and c.project_id = can_create_artifact.project_id
-      )
-    )
+begin
+  return (chat_id is not null or project_id is not null)
+    and (chat_id is null or private.can_write_artifact_scope(chat_id, null))
+    and (project_id is null or private.can_write_artifact_scope(null, project_id)
+      or exists (select 1 from public.chats c where c.id = can_create_artifact.chat_id and c.project_id = can_create_artifact.project_id));
+end
 $$;
 comment on function private.can_create_artifact(uuid, uuid) is
   'Whether the calling user may create an artifact in the chat (writer) and/or for the project (owner, or the chat''s project).';
@@ -174,7 +221,7 @@ grant update (title, description, hidden_at, hidden_by) on public.artifacts to s
 
 create policy artifacts_select_reader on public.artifacts
   for select to authenticated
-  using (private.can_read_chat(chat_id) or private.owns_project(project_id));
+  using (private.can_read_artifact_scope(chat_id, project_id));
 
 create policy artifacts_insert_writer on public.artifacts
   for insert to authenticated
@@ -182,8 +229,8 @@ create policy artifacts_insert_writer on public.artifacts
 
 create policy artifacts_update_writer on public.artifacts
   for update to authenticated
-  using (private.can_write_chat(chat_id) or private.owns_project(project_id))
-  with check (private.can_write_chat(chat_id) or private.owns_project(project_id));
+  using (private.can_write_artifact_scope(chat_id, project_id))
+  with check (private.can_write_artifact_scope(chat_id, project_id));
 
 alter table public.artifact_versions enable row level security;
 revoke all on public.artifact_versions from anon, authenticated, service_role;
@@ -528,13 +575,13 @@ begin
 
   if create_artifact_with_version.chat_id is not null then
     select c.* into chat from public.chats c where c.id = create_artifact_with_version.chat_id;
-    if not found or not private.can_write_chat(chat.id) then
+    if not found or not private.can_write_artifact_scope(chat.id, null) then
       perform private.deny_chat_artifacts(create_artifact_with_version.chat_id);
     end if;
     -- an artifact made in a project's chat belongs to that project unless told otherwise
     target_project_id := coalesce(target_project_id, chat.project_id);
   end if;
-  if target_project_id is not null and not private.owns_project(target_project_id)
+  if target_project_id is not null and not private.can_write_artifact_scope(null, target_project_id)
     and target_project_id is distinct from chat.project_id then
     raise exception 'project not found' using errcode = 'PT404',
       hint = 'The project does not exist, is not yours, and is not this chat''s project.';

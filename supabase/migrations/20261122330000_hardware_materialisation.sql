@@ -84,7 +84,9 @@ create index connections_project_id_idx on public.connections (project_id);
 create index code_files_project_id_idx on public.code_files (project_id);
 
 -- Read-only projections: readers of the artifact (or the project's owner) select; only the
--- trigger writes.
+-- trigger writes. The owner's case comes first and is one hashed lookup in the caller's own
+-- projects, computed once per statement (get_project reads hundreds of rows of one project);
+-- the per-row helper only runs for everyone else (readers of the artifact's chat).
 alter table public.parts enable row level security;
 alter table public.connections enable row level security;
 alter table public.code_files enable row level security;
@@ -93,15 +95,18 @@ grant select on public.parts, public.connections, public.code_files to authentic
 
 create policy parts_select_reader on public.parts
   for select to authenticated
-  using (private.owns_project(project_id) or private.can_read_artifact(artifact_id));
+  using (project_id in (select p.id from public.projects p where p.owner_id = (select auth.uid()))
+    or private.can_read_artifact(artifact_id));
 
 create policy connections_select_reader on public.connections
   for select to authenticated
-  using (private.owns_project(project_id) or private.can_read_artifact(artifact_id));
+  using (project_id in (select p.id from public.projects p where p.owner_id = (select auth.uid()))
+    or private.can_read_artifact(artifact_id));
 
 create policy code_files_select_reader on public.code_files
   for select to authenticated
-  using (private.owns_project(project_id) or private.can_read_artifact(artifact_id));
+  using (project_id in (select p.id from public.projects p where p.owner_id = (select auth.uid()))
+    or private.can_read_artifact(artifact_id));
 
 -- The text of an optional JSON string field (null when absent or JSON null).
 create function private.json_text(value jsonb)
@@ -237,22 +242,27 @@ begin
     join public.code_files f on f.artifact_version_id = s.current_version_id
     where s.type = 'code'
   ),
-  -- each BOM part under its name and its part number (case-insensitive); the first one wins
-  part_keys as materialized (
-    select distinct on (k.key) k.key, b.name, b.voltage_min, b.voltage_max
-    from bom b
-    cross join lateral (values (lower(btrim(b.name))), (lower(btrim(b.part_number)))) k (key)
-    where k.key is not null
-    order by k.key, b.source_created_at, b.artifact_id, b.position
+  -- each BOM part under its name and its part number (case-insensitive; the first one wins), as
+  -- one JSON object: looking a wire's parts up in it costs the same whatever the planner knows
+  part_map as materialized (
+    select coalesce(jsonb_object_agg(k.key, jsonb_build_object('name', k.name, 'min', k.voltage_min, 'max', k.voltage_max)),
+      '{}') as m
+    from (
+      select distinct on (k.key) k.key, b.name, b.voltage_min, b.voltage_max
+      from bom b
+      cross join lateral (values (lower(btrim(b.name))), (lower(btrim(b.part_number)))) k (key)
+      where k.key is not null
+      order by k.key, b.source_created_at, b.artifact_id, b.position
+    ) k
   ),
-  steps as (
+  steps as materialized (
     select w.step_number, w.artifact_id, w.from_part, w.to_part, w.signal_type, w.voltage_min, w.voltage_max,
-      fp.name as from_name, fp.voltage_min as from_min, fp.voltage_max as from_max,
-      tp.name as to_name, tp.voltage_min as to_min, tp.voltage_max as to_max,
+      l.fp ->> 'name' as from_name, (l.fp ->> 'min')::numeric as from_min, (l.fp ->> 'max')::numeric as from_max,
+      l.tp ->> 'name' as to_name, (l.tp ->> 'min')::numeric as to_min, (l.tp ->> 'max')::numeric as to_max,
       w.source_created_at
     from wiring w
-    left join part_keys fp on fp.key = lower(w.from_part)
-    left join part_keys tp on tp.key = lower(w.to_part)
+    cross join part_map pm
+    cross join lateral (select pm.m -> lower(w.from_part) as fp, pm.m -> lower(w.to_part) as tp) l
   ),
   totals as (
     select coalesce(sum(b.quantity), 0) as part_count, count(*) as line_count,
