@@ -7,6 +7,7 @@ import { readConfig } from "./config.ts";
 import { startEngine } from "./engines/index.ts";
 import { prepareDatabase } from "./database.ts";
 import { MigrationError } from "./supabase-cli.ts";
+import { startScheduler } from "./scheduler.ts";
 
 const started = performance.now();
 const log = (line: string) => console.log(`  ${line}`);
@@ -51,6 +52,7 @@ if (!config.serve) {
   await engine.stop();
   Deno.exit(0);
 }
+const scheduler = startScheduler(engine, log);
 
 console.log(`
 Parley is running (${engine.kind}), ready in ${seconds}s.
@@ -62,6 +64,7 @@ Press Ctrl-C to stop.`);
 
 const shutdown = async () => {
   console.log("\nParley: stopping");
+  scheduler.stop();
   await engine.stop();
   Deno.exit(0);
 };

@@ -178,6 +178,7 @@ export type Database = {
           "id": string;
           "input_tokens": number;
           "last_activity_at": string;
+          "last_activity_minute": string;
           "last_message_at": string | null;
           "last_sequence_number": number;
           "message_count": number;
@@ -204,6 +205,7 @@ export type Database = {
           "id"?: string;
           "input_tokens"?: number;
           "last_activity_at"?: string;
+          "last_activity_minute"?: string;
           "last_message_at"?: string | null;
           "last_sequence_number"?: number;
           "message_count"?: number;
@@ -229,6 +231,7 @@ export type Database = {
           "id"?: string;
           "input_tokens"?: number;
           "last_activity_at"?: string;
+          "last_activity_minute"?: string;
           "last_message_at"?: string | null;
           "last_sequence_number"?: number;
           "message_count"?: number;
@@ -349,13 +352,6 @@ export type Database = {
             columns: ["chat_id"];
             isOneToOne: false;
             referencedRelation: "chats";
-            referencedColumns: ["id"];
-          },
-          {
-            foreignKeyName: "messages_parent_id_fkey";
-            columns: ["parent_id"];
-            isOneToOne: false;
-            referencedRelation: "messages";
             referencedColumns: ["id"];
           },
         ];
@@ -544,6 +540,7 @@ export type Database = {
           "id": string;
           "input_tokens": number;
           "last_activity_at": string;
+          "last_activity_minute": string;
           "last_message_at": string | null;
           "last_sequence_number": number;
           "message_count": number;
@@ -613,6 +610,7 @@ export type Database = {
           "id": string;
           "input_tokens": number;
           "last_activity_at": string;
+          "last_activity_minute": string;
           "last_message_at": string | null;
           "last_sequence_number": number;
           "message_count": number;
@@ -647,6 +645,7 @@ export type Database = {
           "id": string;
           "input_tokens": number;
           "last_activity_at": string;
+          "last_activity_minute": string;
           "last_message_at": string | null;
           "last_sequence_number": number;
           "message_count": number;
@@ -789,6 +788,7 @@ export type Database = {
           "id": string;
           "input_tokens": number;
           "last_activity_at": string;
+          "last_activity_minute": string;
           "last_message_at": string | null;
           "last_sequence_number": number;
           "message_count": number;
@@ -864,6 +864,7 @@ export type Database = {
           "id": string;
           "input_tokens": number;
           "last_activity_at": string;
+          "last_activity_minute": string;
           "last_message_at": string | null;
           "last_sequence_number": number;
           "message_count": number;
@@ -916,6 +917,7 @@ export type Database = {
           "id": string;
           "input_tokens": number;
           "last_activity_at": string;
+          "last_activity_minute": string;
           "last_message_at": string | null;
           "last_sequence_number": number;
           "message_count": number;

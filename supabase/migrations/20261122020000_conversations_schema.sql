@@ -101,7 +101,9 @@ create table public.chats (
   expires_at timestamptz,
   ttl interval
     constraint chats_ttl_check check (ttl is null or (ttl >= interval '1 minute' and ttl <= interval '366 days')),
-  forked_from_chat_id uuid references public.chats (id) on delete set null,
+  -- Deferred checks: deleting a source chat nulls both provenance columns of its forks through
+  -- two separate actions, and each must not trip over the other's half-done state.
+  forked_from_chat_id uuid references public.chats (id) on delete set null deferrable initially deferred,
   forked_from_message_id uuid,
   current_leaf_id uuid,
   last_sequence_number bigint not null default 0,
@@ -110,10 +112,18 @@ create table public.chats (
   output_tokens bigint not null default 0,
   last_message_at timestamptz,
   last_activity_at timestamptz not null default now(),
+  -- The minute of last_activity_at: what list_chats' index holds instead of last_activity_at
+  -- itself, so that appending a message changes no indexed column of the chat row (within the
+  -- same minute) and its update is HOT: no new index entries, no index bloat on busy chats.
+  -- (Kept by the message trigger rather than as a generated column, which would be recomputed,
+  -- expression and all, on every one of those updates.)
+  last_activity_minute timestamptz not null default date_bin(interval '1 minute', now(), timestamptz '2000-01-01 00:00:00+00'),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   constraint chats_owner_id_continuation_id_key unique (owner_id, continuation_id)
-);
+)
+-- room on each page for the new versions of a chat row that every message writes (HOT updates)
+with (fillfactor = 70);
 comment on table public.chats is
   'Conversations. The uuid is the chat''s URL id. Counters and the current leaf are maintained by the message trigger.';
 comment on column public.chats.continuation_id is 'EX-AI continuation id, unique per owner (record_conversation, get_chat_by_continuation).';
@@ -129,7 +139,8 @@ comment on column public.chats.input_tokens is 'Sum of the input tokens of the c
 comment on column public.chats.output_tokens is 'Sum of the output tokens of the chat''s messages.';
 comment on column public.chats.last_activity_at is 'Last message, or creation: list_chats orders by it.';
 
-create index chats_owner_id_last_activity_at_idx on public.chats (owner_id, last_activity_at desc, id desc);
+-- list_chats reads it in minute order and sorts within a minute (an incremental sort)
+create index chats_owner_id_last_activity_minute_idx on public.chats (owner_id, last_activity_minute desc);
 create index chats_agent_id_idx on public.chats (agent_id) where agent_id is not null;
 create index chats_project_id_idx on public.chats (project_id) where project_id is not null;
 create index chats_forked_from_chat_id_idx on public.chats (forked_from_chat_id) where forked_from_chat_id is not null;
@@ -153,8 +164,11 @@ create table public.messages (
   chat_id uuid not null references public.chats (id) on delete cascade,
   sequence_number bigint not null,
   -- The nil uuid (the default) stands for "the chat's current leaf" and is resolved by the
-  -- trigger; an explicit null makes a root message.
-  parent_id uuid default '00000000-0000-0000-0000-000000000000' references public.messages (id) on delete cascade,
+  -- trigger; an explicit null makes a root message. No foreign key: the placing trigger checks
+  -- that the parent exists in the same chat, parent_id is never updated, and messages are only
+  -- ever deleted together with their chat; a foreign key would cost a lookup on every insert and
+  -- an index on parent_id that every insert maintains.
+  parent_id uuid default '00000000-0000-0000-0000-000000000000',
   depth integer not null,
   segment_start bigint not null,
   segment_ancestry bigint[],
@@ -206,15 +220,17 @@ comment on column public.messages.client_message_id is 'Client''s idempotency ke
 
 create index messages_chat_id_segment_start_sequence_number_idx
   on public.messages (chat_id, segment_start, sequence_number);
-create index messages_parent_id_idx on public.messages (parent_id);
-create index messages_chat_id_roots_idx on public.messages (chat_id) where parent_id is null;
+-- Segment heads only (roots, edits, regenerations: a small share of messages): their parents.
+-- With the segment index this finds the children of any message (get_message_siblings).
+create index messages_chat_id_parent_id_heads_idx on public.messages (chat_id, parent_id)
+  where segment_ancestry is not null;
 create unique index messages_chat_id_client_message_id_key
   on public.messages (chat_id, client_message_id) where client_message_id is not null;
 create index messages_content_search_idx on public.messages using gin (content_search);
 
 alter table public.chats
   add constraint chats_forked_from_message_id_fkey
-  foreign key (forked_from_message_id) references public.messages (id) on delete set null;
+  foreign key (forked_from_message_id) references public.messages (id) on delete set null deferrable initially deferred;
 
 -- ---------------------------------------------------------------------------------------------
 -- chat_members: people the owner shares the chat with. viewer reads; editor reads and writes.
@@ -238,54 +254,62 @@ create trigger chat_members_100_set_updated_at
 -- ---------------------------------------------------------------------------------------------
 -- RLS helpers. Security definer so that policies on chats, messages and chat_members can consult
 -- both tables without recursing through each other's policies; they only answer yes or no about
--- the calling user.
+-- the calling user. PL/pgSQL rather than SQL: policies call them once per row, and PL/pgSQL keeps
+-- its plans for the session while a non-inlined SQL function is parsed and planned again in
+-- every statement that calls it.
 create function private.is_chat_owner(chat_id uuid)
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select exists (
+begin
+  return exists (
     select 1 from public.chats c
     where c.id = is_chat_owner.chat_id and c.owner_id = (select auth.uid())
-  )
+  );
+end
 $$;
 comment on function private.is_chat_owner(uuid) is 'Whether the calling user owns the chat.';
 grant execute on function private.is_chat_owner(uuid) to authenticated;
 
 create function private.can_read_chat(chat_id uuid)
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select exists (
+begin
+  return exists (
     select 1 from public.chats c
     where c.id = can_read_chat.chat_id and c.owner_id = (select auth.uid())
   ) or exists (
     select 1 from public.chat_members m
     where m.chat_id = can_read_chat.chat_id and m.user_id = (select auth.uid())
-  )
+  );
+end
 $$;
 comment on function private.can_read_chat(uuid) is 'Whether the calling user may read the chat: its owner or any member.';
 grant execute on function private.can_read_chat(uuid) to authenticated;
 
 create function private.can_write_chat(chat_id uuid)
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select exists (
+begin
+  return exists (
     select 1 from public.chats c
     where c.id = can_write_chat.chat_id and c.owner_id = (select auth.uid())
   ) or exists (
     select 1 from public.chat_members m
     where m.chat_id = can_write_chat.chat_id and m.user_id = (select auth.uid()) and m.role = 'editor'
-  )
+  );
+end
 $$;
 comment on function private.can_write_chat(uuid) is 'Whether the calling user may write messages in the chat: its owner or an editor.';
 grant execute on function private.can_write_chat(uuid) to authenticated;
@@ -386,7 +410,9 @@ as $$
   select case
     when text = '' then null
     when char_length(text) <= 80 then text
-    else coalesce(nullif(substring(left(text, 79) from '^(.*\S)\s'), ''), left(text, 79)) || '…'
+    -- the longest run of whole words that fits in 79 characters (a word ending at character 79
+    -- is whole when character 80 is a space)
+    else coalesce(nullif(substring(left(text, 80) from '^(.*\S)\s'), ''), left(text, 79)) || '…'
   end
   from cleaned
 $$;
@@ -404,12 +430,13 @@ set search_path = ''
 as $$
 declare
   leaf_id uuid;
+  untitled boolean;
   parent record;
   head_ancestry bigint[];
   continues_segment boolean;
   next_number bigint;
 begin
-  select c.current_leaf_id into leaf_id
+  select c.current_leaf_id, c.title is null into leaf_id, untitled
   from public.chats c
   where c.id = new.chat_id
   for no key update;
@@ -429,11 +456,14 @@ begin
     if not found or parent.chat_id <> new.chat_id then
       perform private.invalid_parameter('parent_id is not a message of this chat');
     end if;
-    -- the parent is the last message of its segment: this message continues it
-    continues_segment := not exists (
-      select 1 from public.messages m
+    -- the parent is the last message of its segment: this message continues it. (Written as
+    -- "the segment's last message" rather than "not exists a later one": a generic plan of the
+    -- latter may pick a sequential scan that stops at the first match, and there is none.)
+    continues_segment := parent.sequence_number = (
+      select m.sequence_number from public.messages m
       where m.chat_id = new.chat_id and m.segment_start = parent.segment_start
-        and m.sequence_number > parent.sequence_number
+      order by m.sequence_number desc
+      limit 1
     );
     if not continues_segment then
       select m.segment_ancestry into head_ancestry
@@ -442,6 +472,7 @@ begin
     end if;
   end if;
 
+  -- No indexed column changes here (see last_activity_minute), so this update is HOT.
   update public.chats c
   set last_sequence_number = c.last_sequence_number + 1,
       message_count = c.message_count + 1,
@@ -450,12 +481,12 @@ begin
       output_tokens = c.output_tokens + coalesce(new.output_tokens, 0),
       last_message_at = now(),
       last_activity_at = now(),
-      title = case
-        when c.title is null and new.role = 'user' then private.title_from_content(new.content)
-        else c.title
-      end
+      last_activity_minute = date_bin(interval '1 minute', now(), timestamptz '2000-01-01 00:00:00+00')
   where c.id = new.chat_id
   returning c.last_sequence_number into next_number;
+  if untitled and new.role = 'user' then
+    update public.chats c set title = private.title_from_content(new.content) where c.id = new.chat_id;
+  end if;
 
   new.sequence_number := next_number;
   if new.parent_id is null then

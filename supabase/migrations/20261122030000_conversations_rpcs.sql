@@ -140,14 +140,23 @@ grant execute on function private.check_message(text, text, jsonb, text, text, t
 -- root first (see the messages table in the schema migration). Two index lookups.
 create function private.branch_ranges(leaf_id uuid)
 returns bigint[]
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select h.segment_ancestry || array[m.segment_start, m.sequence_number]
-  from public.messages m
-  join public.messages h on h.chat_id = m.chat_id and h.sequence_number = m.segment_start
-  where m.id = branch_ranges.leaf_id
+declare
+  leaf record;
+  ancestry bigint[];
+begin
+  select m.chat_id, m.segment_start, m.sequence_number into leaf from public.messages m where m.id = branch_ranges.leaf_id;
+  if not found then
+    return null;
+  end if;
+  select h.segment_ancestry into ancestry
+  from public.messages h
+  where h.chat_id = leaf.chat_id and h.sequence_number = leaf.segment_start;
+  return ancestry || array[leaf.segment_start, leaf.sequence_number];
+end
 $$;
 grant execute on function private.branch_ranges(uuid) to authenticated, service_role;
 
@@ -412,6 +421,7 @@ declare
   me uuid := (select auth.uid());
   page_size integer := coalesce(list_chats."limit", 50);
   cursor_time timestamptz;
+  cursor_minute timestamptz;
   cursor_id uuid;
   clock timestamptz := private.now();
 begin
@@ -427,19 +437,24 @@ begin
       when others then
         perform private.invalid_parameter('before must be a cursor "<last_activity_at>,<id>" from the previous page');
     end;
+    cursor_minute := pg_catalog.date_bin(interval '1 minute', cursor_time, timestamptz '2000-01-01 00:00:00+00');
   else
     cursor_time := 'infinity';
+    cursor_minute := 'infinity';
     cursor_id := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
   end if;
 
+  -- last_activity_minute is a monotonic function of last_activity_at, so ordering by both is
+  -- ordering by last_activity_at; the index gives the minutes, an incremental sort the rest.
   return query
   select c.* from (
     (select o.* from public.chats o
      where o.owner_id = me
+       and o.last_activity_minute <= cursor_minute
        and (o.last_activity_at, o.id) < (cursor_time, cursor_id)
        and (list_chats.include_archived or not o.archived)
        and (o.expires_at is null or o.expires_at > clock)
-     order by o.last_activity_at desc, o.id desc
+     order by o.last_activity_minute desc, o.last_activity_at desc, o.id desc
      limit page_size)
     union all
     (select s.* from public.chat_members m
@@ -636,8 +651,19 @@ begin
      order by t.sequence_number desc limit 1),
     s.role, s.content, s.status, s.agent_name, s.agent_model, s.created_at
   from public.messages s
-  where s.chat_id = original.chat_id
-    and (s.parent_id = original.parent_id or (original.parent_id is null and s.parent_id is null))
+  where s.id in (
+    -- the children of the parent: segment heads under it (every root is a head)…
+    select h.id from public.messages h
+    where h.chat_id = original.chat_id and h.segment_ancestry is not null
+      and (h.parent_id = original.parent_id or (original.parent_id is null and h.parent_id is null))
+    union all
+    -- …and the message continuing the parent's own segment, if any
+    (select n.id from public.messages n
+     join public.messages p on p.id = original.parent_id
+     where n.chat_id = p.chat_id and n.segment_start = p.segment_start and n.sequence_number > p.sequence_number
+     order by n.sequence_number
+     limit 1)
+  )
   order by s.sequence_number;
 end
 $$;

@@ -330,10 +330,10 @@ security invoker
 set search_path = ''
 as $$
 declare
+  new_chat_id uuid := private.fork_chat(fork_chat.chat_id, fork_chat.token, fork_chat.up_to_message_id);
   chat public.chats;
 begin
-  select c.* into chat from public.chats c
-  where c.id = private.fork_chat(fork_chat.chat_id, fork_chat.token, fork_chat.up_to_message_id);
+  select c.* into chat from public.chats c where c.id = new_chat_id;
   return chat;
 end
 $$;

@@ -114,7 +114,7 @@ begin
   select u.key, pg_catalog.min(u.label), pg_catalog.sum(u.n)::bigint, pg_catalog.sum(u.input_tokens)::bigint,
     pg_catalog.sum(u.output_tokens)::bigint,
     coalesce(pg_catalog.sum((u.input_tokens * p.input_usd_per_million + u.output_tokens * p.output_usd_per_million) / 1000000), 0)::numeric(14, 6),
-    (pg_catalog.sum(u.n) filter (where p.model is null))::bigint
+    coalesce(pg_catalog.sum(u.n) filter (where p.model is null), 0)::bigint
   from used u
   left join lateral (
     select mp.model, mp.input_usd_per_million, mp.output_usd_per_million

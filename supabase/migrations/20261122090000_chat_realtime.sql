@@ -81,8 +81,14 @@ end
 $$;
 grant execute on function private.can_read_chat_topic(text) to authenticated;
 
+-- Realtime sets realtime.topic to the channel a client joins and checks it against this policy;
+-- only broadcasts of that very topic are admitted.
 create policy messages_select_chat_reader on realtime.messages
   for select to authenticated
-  using (realtime.messages.extension = 'broadcast' and (select private.can_read_chat_topic((select realtime.topic()))));
+  using (
+    realtime.messages.extension = 'broadcast'
+    and realtime.messages.topic = (select realtime.topic())
+    and (select private.can_read_chat_topic((select realtime.topic())))
+  );
 
 alter publication supabase_realtime add table public.chats, public.messages;

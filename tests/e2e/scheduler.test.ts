@@ -1,0 +1,113 @@
+/**
+ * The stack's scheduler: cron expressions, and on PGlite (no pg_cron) the jobs of
+ * private.scheduled_jobs run at their minute, the purge of expired chats included.
+ */
+import assert from "node:assert/strict";
+import { cronMatches, parseCron, startScheduler } from "../../stack/scheduler.ts";
+import { startEngine } from "../../stack/engines/index.ts";
+import { prepareDatabase } from "../../stack/database.ts";
+import { freePort } from "../../stack/paths.ts";
+
+const engines = (Deno.env.get("PARLEY_TEST_ENGINES") ?? "pglite").split(",");
+const at = (iso: string) => new Date(iso);
+
+Deno.test("cron expressions: *, */n, numbers, ranges, lists, day fields", () => {
+  const every = parseCron("* * * * *");
+  assert.ok(cronMatches(every, at("2026-11-22T03:17:00Z")));
+
+  const fifteen = parseCron("*/15 * * * *");
+  assert.ok(cronMatches(fifteen, at("2026-11-22T03:30:00Z")));
+  assert.ok(cronMatches(fifteen, at("2026-11-22T03:00:00Z")));
+  assert.ok(!cronMatches(fifteen, at("2026-11-22T03:31:00Z")));
+
+  const nightly = parseCron("30 2 * * *");
+  assert.ok(cronMatches(nightly, at("2026-11-22T02:30:00Z")));
+  assert.ok(!cronMatches(nightly, at("2026-11-22T03:30:00Z")));
+  assert.ok(cronMatches(nightly, at("2026-11-22T02:30:59Z")), "any second of the minute");
+
+  const office = parseCron("0,30 9-17/2 * * 1-5");
+  assert.ok(cronMatches(office, at("2026-11-23T11:30:00Z")), "Monday 11:30");
+  assert.ok(!cronMatches(office, at("2026-11-23T10:30:00Z")), "10 is not in 9-17/2");
+  assert.ok(!cronMatches(office, at("2026-11-22T11:30:00Z")), "Sunday");
+
+  assert.ok(cronMatches(parseCron("0 0 * * 7"), at("2026-11-22T00:00:00Z")), "7 is Sunday too");
+  // both day fields restricted: either matches (the 1st of the month, or any Monday)
+  const either = parseCron("0 0 1 * 1");
+  assert.ok(cronMatches(either, at("2026-12-01T00:00:00Z")), "the 1st (a Tuesday)");
+  assert.ok(cronMatches(either, at("2026-11-23T00:00:00Z")), "a Monday");
+  assert.ok(!cronMatches(either, at("2026-11-24T00:00:00Z")), "neither");
+
+  for (const bad of ["* * * *", "60 * * * *", "* 24 * * *", "*/0 * * * *", "5-2 * * * *", "30 seconds", "x * * * *"]) {
+    assert.throws(() => parseCron(bad), Error, bad);
+  }
+});
+
+Deno.test({
+  name: "pglite: the scheduler runs due jobs from private.scheduled_jobs, and purges expired chats",
+  ignore: !engines.includes("pglite"),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const engine = await startEngine("pglite", { port: freePort() });
+    const lines: string[] = [];
+    const scheduler = startScheduler(engine, (line) => lines.push(line), { timer: false });
+    try {
+      await prepareDatabase(engine);
+      await engine.db.exec(`
+        create table private.job_runs (name text, ran_at timestamptz default now());
+        insert into private.scheduled_jobs (name, schedule, command) values
+          ('test-hourly', '5 * * * *', 'insert into private.job_runs (name) values (''hourly'')'),
+          ('test-broken', '* * * * *', 'select no_such_function()');
+        insert into auth.users (id, email, raw_app_meta_data, raw_user_meta_data)
+        values ('a0000000-0000-4000-8000-000000000001', 'owner@test.parley.local', '{}', '{}');
+        insert into public.chats (owner_id, continuation_id, expires_at) values
+          ('a0000000-0000-4000-8000-000000000001', 'gone', now() - interval '1 minute'),
+          ('a0000000-0000-4000-8000-000000000001', 'alive', now() + interval '1 hour');
+      `);
+
+      const ran = await scheduler.tick(at("2026-11-22T03:04:00Z"));
+      assert.deepEqual(
+        ran,
+        ["parley-purge-expired-chats"],
+        "only the every-minute jobs at :04 (the broken one failed)",
+      );
+      assert.ok(lines.some((l) => /job test-broken failed: .*no_such_function/.test(l)), "a failing job is logged");
+      const chats = await engine.db.query<{ continuation_id: string }>(
+        "select continuation_id from public.chats where owner_id = 'a0000000-0000-4000-8000-000000000001'",
+      );
+      assert.deepEqual(chats.map((c) => c.continuation_id), ["alive"], "the expired chat was purged");
+
+      assert.deepEqual(await scheduler.tick(at("2026-11-22T03:05:00Z")), ["parley-purge-expired-chats", "test-hourly"]);
+      const runs = await engine.db.query<{ name: string }>("select name from private.job_runs");
+      assert.deepEqual(runs, [{ name: "hourly" }], "the hourly job ran once, at :05");
+    } finally {
+      scheduler.stop();
+      await engine.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "native: pg_cron owns the scheduled jobs, and the scheduler stands aside",
+  ignore: !engines.includes("native"),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const engine = await startEngine("native", { port: freePort() });
+    const scheduler = startScheduler(engine, () => {}, { timer: false });
+    try {
+      await prepareDatabase(engine);
+      const jobs = await engine.db.query<{ jobname: string; schedule: string; command: string }>(
+        "select jobname, schedule, command from cron.job order by jobname",
+      );
+      const wanted = await engine.db.query<{ jobname: string; schedule: string; command: string }>(
+        "select name as jobname, schedule, command from private.scheduled_jobs order by name",
+      );
+      assert.deepEqual(jobs, wanted, "every scheduled job is a pg_cron job");
+      assert.deepEqual(await scheduler.tick(at("2026-11-22T03:04:00Z")), [], "nothing run twice");
+    } finally {
+      scheduler.stop();
+      await engine.stop();
+    }
+  },
+});
