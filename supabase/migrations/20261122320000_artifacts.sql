@@ -102,11 +102,10 @@ create index artifact_versions_created_by_message_id_idx
 
 -- ---------------------------------------------------------------------------------------------
 -- RLS helpers: boolean, security definer like the chat helpers (so policies of several tables can
--- ask without recursing through each other's policies), and in PL/pgSQL: its statements keep their
--- plans for the session, where a non-inlined SQL function plans its body again in every statement
--- that calls it, which on the version hot path costs more than the work itself. For that reason
--- they read chats and chat_members directly, with the same rules as private.can_read_chat (the
--- chat's owner or a member) and private.can_write_chat (the owner or an editor).
+-- ask without recursing through each other's policies), and in PL/pgSQL like them: its statements
+-- keep their plans for the session, where a non-inlined SQL function plans its body again in every
+-- statement that calls it. The chat's rules are the chat helpers': readers are its owner and
+-- members, writers its owner and editors; a project's owner reads and writes its artifacts.
 create function private.can_read_artifact_scope(chat_id uuid, project_id uuid)
 returns boolean
 language plpgsql
@@ -114,15 +113,9 @@ stable
 security definer
 set search_path = ''
 as $$
-declare
-  uid uuid := auth.uid();
 begin
-  return uid is not null and (
-    (chat_id is not null and (
-      exists (select 1 from public.chats c where c.id = can_read_artifact_scope.chat_id and c.owner_id = uid)
-      or exists (select 1 from public.chat_members m where m.chat_id = can_read_artifact_scope.chat_id and m.user_id = uid)))
-    or (project_id is not null
-      and exists (select 1 from public.projects p where p.id = can_read_artifact_scope.project_id and p.owner_id = uid)));
+  return (chat_id is not null and private.can_read_chat(chat_id))
+    or (project_id is not null and private.owns_project(project_id));
 end
 $$;
 comment on function private.can_read_artifact_scope(uuid, uuid) is
@@ -136,16 +129,9 @@ stable
 security definer
 set search_path = ''
 as $$
-declare
-  uid uuid := auth.uid();
 begin
-  return uid is not null and (
-    (chat_id is not null and (
-      exists (select 1 from public.chats c where c.id = can_write_artifact_scope.chat_id and c.owner_id = uid)
-      or exists (select 1 from public.chat_members m
-                 where m.chat_id = can_write_artifact_scope.chat_id and m.user_id = uid and m.role = 'editor')))
-    or (project_id is not null
-      and exists (select 1 from public.projects p where p.id = can_write_artifact_scope.project_id and p.owner_id = uid)));
+  return (chat_id is not null and private.can_write_chat(chat_id))
+    or (project_id is not null and private.owns_project(project_id));
 end
 $$;
 comment on function private.can_write_artifact_scope(uuid, uuid) is
