@@ -135,45 +135,55 @@ begin
   if artifact.project_id is null or new.content_json is null then
     return null;
   end if;
+  -- Fields come out of each item with jsonb_to_record (strings unquoted, JSON null as NULL; the
+  -- content was validated before), and each distinct voltage is parsed once.
   case artifact.type
     when 'bom' then
+      with volts as materialized (
+        select x.value, private.parse_voltage(x.value) as range
+        from (select distinct e.value -> 'voltage' as value from jsonb_array_elements(new.content_json -> 'components') e
+              offset 0) x
+      )
       insert into public.parts (project_id, artifact_id, artifact_version_id, position, name, part_number, manufacturer,
         quantity, unit_price, currency, voltage, voltage_min, voltage_max, current, interface_type, supplier, supplier_url,
         specs, alternatives)
-      select artifact.project_id, new.artifact_id, new.id, e.ordinality - 1, btrim(e.value ->> 'name'),
-        nullif(btrim(private.json_text(e.value -> 'part_number')), ''), private.json_text(e.value -> 'manufacturer'),
-        (e.value ->> 'quantity')::numeric::integer, (e.value ->> 'unit_price')::numeric, e.value ->> 'currency',
-        private.json_text(e.value -> 'voltage'), v.range[1], v.range[2], private.json_text(e.value -> 'current'),
-        private.json_text(e.value -> 'interface_type'), private.json_text(e.value -> 'supplier'),
-        private.json_text(e.value -> 'supplier_url'),
-        case when jsonb_typeof(e.value -> 'specs') = 'object' then e.value -> 'specs' end,
-        case when jsonb_typeof(e.value -> 'alternatives') = 'array' then e.value -> 'alternatives' end
+      select artifact.project_id, new.artifact_id, new.id, e.ordinality - 1, btrim(r.name), nullif(btrim(r.part_number), ''),
+        r.manufacturer, r.quantity::integer, r.unit_price, r.currency, r.voltage #>> '{}', v.range[1], v.range[2],
+        r.current #>> '{}', r.interface_type, r.supplier, r.supplier_url,
+        case when jsonb_typeof(r.specs) = 'object' then r.specs end,
+        case when jsonb_typeof(r.alternatives) = 'array' then r.alternatives end
       from jsonb_array_elements(new.content_json -> 'components') with ordinality e
-      cross join lateral (select private.parse_voltage(e.value -> 'voltage') as range) v;
+      cross join lateral jsonb_to_record(e.value) as r (name text, part_number text, manufacturer text, quantity numeric,
+        unit_price numeric, currency text, voltage jsonb, current jsonb, interface_type text, supplier text, supplier_url text,
+        specs jsonb, alternatives jsonb)
+      left join volts v on v.value = e.value -> 'voltage';
     when 'wiring' then
+      with volts as materialized (
+        select x.value, private.parse_voltage(x.value) as range
+        from (select distinct e.value -> 'voltage' as value from jsonb_array_elements(new.content_json -> 'steps') e
+              offset 0) x
+      )
       insert into public.connections (project_id, artifact_id, artifact_version_id, step_number, from_part, from_pin,
         from_pin_type, to_part, to_pin, to_pin_type, voltage, voltage_min, voltage_max, signal_type, wire_color,
         instruction, warnings)
-      select artifact.project_id, new.artifact_id, new.id, e.ordinality, btrim(e.value ->> 'from_part'),
-        btrim(e.value ->> 'from_pin'), private.json_text(e.value -> 'from_pin_type'), btrim(e.value ->> 'to_part'),
-        btrim(e.value ->> 'to_pin'), private.json_text(e.value -> 'to_pin_type'), private.json_text(e.value -> 'voltage'),
-        v.range[1], v.range[2], lower(private.json_text(e.value -> 'signal_type')),
-        private.json_text(e.value -> 'wire_color'), private.json_text(e.value -> 'instruction'),
-        coalesce(array(select jsonb_array_elements_text(
-          case when jsonb_typeof(e.value -> 'warnings') = 'array' then e.value -> 'warnings' else '[]' end)), '{}')
+      select artifact.project_id, new.artifact_id, new.id, e.ordinality, btrim(r.from_part), btrim(r.from_pin),
+        r.from_pin_type, btrim(r.to_part), btrim(r.to_pin), r.to_pin_type, r.voltage #>> '{}', v.range[1], v.range[2],
+        lower(r.signal_type), r.wire_color, r.instruction,
+        case when jsonb_typeof(r.warnings) = 'array' then array(select jsonb_array_elements_text(r.warnings)) else '{}' end
       from jsonb_array_elements(new.content_json -> 'steps') with ordinality e
-      cross join lateral (select private.parse_voltage(e.value -> 'voltage') as range) v;
+      cross join lateral jsonb_to_record(e.value) as r (from_part text, from_pin text, from_pin_type text, to_part text,
+        to_pin text, to_pin_type text, voltage jsonb, signal_type text, wire_color text, instruction text, warnings jsonb)
+      left join volts v on v.value = e.value -> 'voltage';
     when 'code' then
       insert into public.code_files (project_id, artifact_id, artifact_version_id, position, filename, language, platform,
         content, unit, required_libraries, production_ready)
-      select artifact.project_id, new.artifact_id, new.id, e.ordinality - 1, e.value ->> 'filename',
-        e.value ->> 'language', private.json_text(e.value -> 'platform'), e.value ->> 'content',
-        private.json_text(e.value -> 'unit')::smallint,
-        coalesce(array(select jsonb_array_elements_text(
-          case when jsonb_typeof(e.value -> 'required_libraries') = 'array' then e.value -> 'required_libraries' else '[]' end)),
-          '{}'),
-        coalesce(private.json_text(e.value -> 'production_ready')::boolean, false)
-      from jsonb_array_elements(new.content_json -> 'files') with ordinality e;
+      select artifact.project_id, new.artifact_id, new.id, e.ordinality - 1, r.filename, r.language, r.platform, r.content,
+        r.unit, case when jsonb_typeof(r.required_libraries) = 'array'
+          then array(select jsonb_array_elements_text(r.required_libraries)) else '{}' end,
+        coalesce(r.production_ready, false)
+      from jsonb_array_elements(new.content_json -> 'files') with ordinality e
+      cross join lateral jsonb_to_record(e.value) as r (filename text, language text, platform text, content text,
+        unit smallint, required_libraries jsonb, production_ready boolean);
     else
       null;
   end case;
