@@ -80,6 +80,133 @@ export type Database = {
         };
         Relationships: [];
       };
+      "artifact_versions": {
+        Row: {
+          "artifact_id": string;
+          "change_summary": string | null;
+          "content": string | null;
+          "content_hash": string;
+          "content_json": Json | null;
+          "created_at": string;
+          "created_by": string | null;
+          "created_by_message_id": string | null;
+          "file_path": string | null;
+          "id": string;
+          "parent_version_id": string | null;
+          "reverted_from_version_id": string | null;
+          "version_number": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "artifact_id": string;
+          "change_summary"?: string | null;
+          "content"?: string | null;
+          "content_hash": string;
+          "content_json"?: Json | null;
+          "created_at"?: string;
+          "created_by"?: string | null;
+          "created_by_message_id"?: string | null;
+          "file_path"?: string | null;
+          "id"?: string;
+          "parent_version_id"?: string | null;
+          "reverted_from_version_id"?: string | null;
+          "version_number": number;
+        };
+        Update: {
+          "artifact_id"?: string;
+          "change_summary"?: string | null;
+          "content"?: string | null;
+          "content_hash"?: string;
+          "content_json"?: Json | null;
+          "created_at"?: string;
+          "created_by"?: string | null;
+          "created_by_message_id"?: string | null;
+          "file_path"?: string | null;
+          "id"?: string;
+          "parent_version_id"?: string | null;
+          "reverted_from_version_id"?: string | null;
+          "version_number"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "artifact_versions_artifact_id_fkey";
+            columns: ["artifact_id"];
+            isOneToOne: false;
+            referencedRelation: "artifacts";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "artifacts": {
+        Row: {
+          "chat_id": string | null;
+          "created_at": string;
+          "created_by_message_id": string | null;
+          "current_version": number;
+          "current_version_id": string | null;
+          "description": string | null;
+          "hidden_at": string | null;
+          "hidden_by": string | null;
+          "id": string;
+          "owner_id": string;
+          "project_id": string | null;
+          "title": string;
+          "total_versions": number;
+          "type": string;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "chat_id"?: string | null;
+          "created_at"?: string;
+          "created_by_message_id"?: string | null;
+          "current_version"?: number;
+          "current_version_id"?: string | null;
+          "description"?: string | null;
+          "hidden_at"?: string | null;
+          "hidden_by"?: string | null;
+          "id"?: string;
+          "owner_id"?: string;
+          "project_id"?: string | null;
+          "title": string;
+          "total_versions"?: number;
+          "type": string;
+          "updated_at"?: string;
+        };
+        Update: {
+          "chat_id"?: string | null;
+          "created_at"?: string;
+          "created_by_message_id"?: string | null;
+          "current_version"?: number;
+          "current_version_id"?: string | null;
+          "description"?: string | null;
+          "hidden_at"?: string | null;
+          "hidden_by"?: string | null;
+          "id"?: string;
+          "owner_id"?: string;
+          "project_id"?: string | null;
+          "title"?: string;
+          "total_versions"?: number;
+          "type"?: string;
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "artifacts_chat_id_fkey";
+            columns: ["chat_id"];
+            isOneToOne: false;
+            referencedRelation: "chats";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "artifacts_project_id_fkey";
+            columns: ["project_id"];
+            isOneToOne: false;
+            referencedRelation: "projects";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "chat_members": {
         Row: {
           "added_by": string | null;
@@ -267,6 +394,159 @@ export type Database = {
             referencedRelation: "messages";
             referencedColumns: ["id"];
           },
+          {
+            foreignKeyName: "chats_project_id_fkey";
+            columns: ["project_id"];
+            isOneToOne: false;
+            referencedRelation: "projects";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "code_files": {
+        Row: {
+          "artifact_id": string;
+          "artifact_version_id": string;
+          "content": string;
+          "created_at": string;
+          "filename": string;
+          "id": string;
+          "language": string;
+          "platform": string | null;
+          "position": number;
+          "production_ready": boolean;
+          "project_id": string;
+          "required_libraries": (string)[];
+          "unit": number | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "artifact_id": string;
+          "artifact_version_id": string;
+          "content": string;
+          "created_at"?: string;
+          "filename": string;
+          "id"?: string;
+          "language": string;
+          "platform"?: string | null;
+          "position": number;
+          "production_ready"?: boolean;
+          "project_id": string;
+          "required_libraries"?: (string)[];
+          "unit"?: number | null;
+        };
+        Update: {
+          "artifact_id"?: string;
+          "artifact_version_id"?: string;
+          "content"?: string;
+          "created_at"?: string;
+          "filename"?: string;
+          "id"?: string;
+          "language"?: string;
+          "platform"?: string | null;
+          "position"?: number;
+          "production_ready"?: boolean;
+          "project_id"?: string;
+          "required_libraries"?: (string)[];
+          "unit"?: number | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "code_files_artifact_version_id_fkey";
+            columns: ["artifact_version_id"];
+            isOneToOne: false;
+            referencedRelation: "artifact_versions";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "code_files_project_id_fkey";
+            columns: ["project_id"];
+            isOneToOne: false;
+            referencedRelation: "projects";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "connections": {
+        Row: {
+          "artifact_id": string;
+          "artifact_version_id": string;
+          "created_at": string;
+          "from_part": string;
+          "from_pin": string;
+          "from_pin_type": string | null;
+          "id": string;
+          "instruction": string | null;
+          "project_id": string;
+          "signal_type": string | null;
+          "step_number": number;
+          "to_part": string;
+          "to_pin": string;
+          "to_pin_type": string | null;
+          "voltage": string | null;
+          "voltage_max": number | null;
+          "voltage_min": number | null;
+          "warnings": (string)[];
+          "wire_color": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "artifact_id": string;
+          "artifact_version_id": string;
+          "created_at"?: string;
+          "from_part": string;
+          "from_pin": string;
+          "from_pin_type"?: string | null;
+          "id"?: string;
+          "instruction"?: string | null;
+          "project_id": string;
+          "signal_type"?: string | null;
+          "step_number": number;
+          "to_part": string;
+          "to_pin": string;
+          "to_pin_type"?: string | null;
+          "voltage"?: string | null;
+          "voltage_max"?: number | null;
+          "voltage_min"?: number | null;
+          "warnings"?: (string)[];
+          "wire_color"?: string | null;
+        };
+        Update: {
+          "artifact_id"?: string;
+          "artifact_version_id"?: string;
+          "created_at"?: string;
+          "from_part"?: string;
+          "from_pin"?: string;
+          "from_pin_type"?: string | null;
+          "id"?: string;
+          "instruction"?: string | null;
+          "project_id"?: string;
+          "signal_type"?: string | null;
+          "step_number"?: number;
+          "to_part"?: string;
+          "to_pin"?: string;
+          "to_pin_type"?: string | null;
+          "voltage"?: string | null;
+          "voltage_max"?: number | null;
+          "voltage_min"?: number | null;
+          "warnings"?: (string)[];
+          "wire_color"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "connections_artifact_version_id_fkey";
+            columns: ["artifact_version_id"];
+            isOneToOne: false;
+            referencedRelation: "artifact_versions";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "connections_project_id_fkey";
+            columns: ["project_id"];
+            isOneToOne: false;
+            referencedRelation: "projects";
+            referencedColumns: ["id"];
+          },
         ];
       };
       "messages": {
@@ -384,6 +664,97 @@ export type Database = {
         };
         Relationships: [];
       };
+      "parts": {
+        Row: {
+          "alternatives": Json | null;
+          "artifact_id": string;
+          "artifact_version_id": string;
+          "created_at": string;
+          "currency": string;
+          "current": string | null;
+          "id": string;
+          "interface_type": string | null;
+          "line_total": number | null;
+          "manufacturer": string | null;
+          "name": string;
+          "part_number": string | null;
+          "position": number;
+          "project_id": string;
+          "quantity": number;
+          "specs": Json | null;
+          "supplier": string | null;
+          "supplier_url": string | null;
+          "unit_price": number;
+          "voltage": string | null;
+          "voltage_max": number | null;
+          "voltage_min": number | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "alternatives"?: Json | null;
+          "artifact_id": string;
+          "artifact_version_id": string;
+          "created_at"?: string;
+          "currency": string;
+          "current"?: string | null;
+          "id"?: string;
+          "interface_type"?: string | null;
+          "line_total"?: never;
+          "manufacturer"?: string | null;
+          "name": string;
+          "part_number"?: string | null;
+          "position": number;
+          "project_id": string;
+          "quantity": number;
+          "specs"?: Json | null;
+          "supplier"?: string | null;
+          "supplier_url"?: string | null;
+          "unit_price": number;
+          "voltage"?: string | null;
+          "voltage_max"?: number | null;
+          "voltage_min"?: number | null;
+        };
+        Update: {
+          "alternatives"?: Json | null;
+          "artifact_id"?: string;
+          "artifact_version_id"?: string;
+          "created_at"?: string;
+          "currency"?: string;
+          "current"?: string | null;
+          "id"?: string;
+          "interface_type"?: string | null;
+          "line_total"?: never;
+          "manufacturer"?: string | null;
+          "name"?: string;
+          "part_number"?: string | null;
+          "position"?: number;
+          "project_id"?: string;
+          "quantity"?: number;
+          "specs"?: Json | null;
+          "supplier"?: string | null;
+          "supplier_url"?: string | null;
+          "unit_price"?: number;
+          "voltage"?: string | null;
+          "voltage_max"?: number | null;
+          "voltage_min"?: number | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "parts_artifact_version_id_fkey";
+            columns: ["artifact_version_id"];
+            isOneToOne: false;
+            referencedRelation: "artifact_versions";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "parts_project_id_fkey";
+            columns: ["project_id"];
+            isOneToOne: false;
+            referencedRelation: "projects";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "profiles": {
         Row: {
           "avatar_url": string | null;
@@ -415,11 +786,75 @@ export type Database = {
         };
         Relationships: [];
       };
+      "projects": {
+        Row: {
+          "category": string | null;
+          "created_at": string;
+          "currency": string;
+          "current_step": string | null;
+          "description": string | null;
+          "goal": string | null;
+          "id": string;
+          "location": string | null;
+          "metadata": NonNullable<Json>;
+          "name": string;
+          "owner_id": string;
+          "status": string;
+          "target_budget": number | null;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "category"?: string | null;
+          "created_at"?: string;
+          "currency"?: string;
+          "current_step"?: string | null;
+          "description"?: string | null;
+          "goal"?: string | null;
+          "id"?: string;
+          "location"?: string | null;
+          "metadata"?: NonNullable<Json>;
+          "name": string;
+          "owner_id"?: string;
+          "status"?: string;
+          "target_budget"?: number | null;
+          "updated_at"?: string;
+        };
+        Update: {
+          "category"?: string | null;
+          "created_at"?: string;
+          "currency"?: string;
+          "current_step"?: string | null;
+          "description"?: string | null;
+          "goal"?: string | null;
+          "id"?: string;
+          "location"?: string | null;
+          "metadata"?: NonNullable<Json>;
+          "name"?: string;
+          "owner_id"?: string;
+          "status"?: string;
+          "target_budget"?: number | null;
+          "updated_at"?: string;
+        };
+        Relationships: [];
+      };
     };
     Views: {
       [_ in never]: never;
     };
     Functions: {
+      "add_artifact_version": {
+        Args: {
+          "artifact_id": string;
+          "change_summary"?: string;
+          "content"?: string;
+          "content_json"?: Json;
+          "expected_version"?: number;
+          "file_path"?: string;
+          "message_id"?: string;
+        };
+        Returns: Json;
+      };
       "add_chat_member": {
         Args: { "chat_id": string; "role": string; "user_id": string };
         Returns: {
@@ -518,6 +953,20 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "create_artifact_with_version": {
+        Args: {
+          "change_summary"?: string;
+          "chat_id": string;
+          "content": string;
+          "content_json": Json;
+          "description"?: string;
+          "message_id": string;
+          "project_id": string;
+          "title": string;
+          "type": string;
+        };
+        Returns: Json;
+      };
       "create_chat": {
         Args: {
           "agent_id"?: string;
@@ -561,7 +1010,46 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "create_project": {
+        Args: {
+          "category"?: string;
+          "currency"?: string;
+          "description"?: string;
+          "goal"?: string;
+          "location"?: string;
+          "metadata"?: Json;
+          "name": string;
+          "target_budget"?: number;
+        };
+        Returns: {
+          "category": string | null;
+          "created_at": string;
+          "currency": string;
+          "current_step": string | null;
+          "description": string | null;
+          "goal": string | null;
+          "id": string;
+          "location": string | null;
+          "metadata": NonNullable<Json>;
+          "name": string;
+          "owner_id": string;
+          "status": string;
+          "target_budget": number | null;
+          "updated_at": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "projects";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "delete_chat": { Args: { "chat_id": string }; Returns: boolean };
+      "delete_project": { Args: { "project_id": string }; Returns: boolean };
+      "diff_artifact_versions": {
+        Args: { "artifact_id": string; "from_version": number; "to_version": number };
+        Returns: Json;
+      };
       "edit_message": {
         Args: { "client_message_id"?: string; "content": string; "message_id": string };
         Returns: {
@@ -596,6 +1084,7 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "export_bom_csv": { Args: { "artifact_id": string; "version"?: number }; Returns: string };
       "fork_chat": {
         Args: { "chat_id"?: string; "token"?: string; "up_to_message_id"?: string };
         Returns: {
@@ -631,6 +1120,7 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "get_artifact": { Args: { "artifact_id": string; "version"?: number }; Returns: Json };
       "get_chat_by_continuation": {
         Args: { "continuation_id": string };
         Returns: {
@@ -686,36 +1176,31 @@ export type Database = {
       "get_messages": {
         Args: { "after"?: number; "before"?: number; "chat_id": string; "leaf_id"?: string; "limit"?: number };
         Returns: {
-          "agent_model": string | null;
-          "agent_name": string | null;
-          "author_id": string | null;
+          "agent_model": string;
+          "agent_name": string;
+          "artifact_versions": Json;
+          "author_id": string;
           "chat_id": string;
-          "client_message_id": string | null;
+          "client_message_id": string;
           "content": string;
           "content_search": unknown;
           "created_at": string;
           "depth": number;
           "id": string;
-          "input_tokens": number | null;
-          "intent": string | null;
-          "latency_ms": number | null;
-          "metadata": NonNullable<Json>;
-          "output_tokens": number | null;
-          "parent_id": string | null;
-          "parts": Json | null;
+          "input_tokens": number;
+          "intent": string;
+          "latency_ms": number;
+          "metadata": Json;
+          "output_tokens": number;
+          "parent_id": string;
+          "parts": Json;
           "role": string;
-          "segment_ancestry": (number)[] | null;
+          "segment_ancestry": (number)[];
           "segment_start": number;
           "sequence_number": number;
           "status": string;
           "updated_at": string;
         }[];
-        SetofOptions: {
-          from: "*";
-          to: "messages";
-          isOneToOne: false;
-          isSetofReturn: true;
-        };
       };
       "get_my_profile": {
         Args: Record<PropertyKey, never>;
@@ -735,6 +1220,7 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "get_project": { Args: { "project_id": string }; Returns: Json };
       "get_shared_chat": {
         Args: { "after"?: number; "before"?: number; "limit"?: number; "token": string };
         Returns: Json;
@@ -750,6 +1236,32 @@ export type Database = {
           "output_tokens": number;
           "unpriced_messages": number;
         }[];
+      };
+      "hide_artifact": {
+        Args: { "artifact_id": string };
+        Returns: {
+          "chat_id": string | null;
+          "created_at": string;
+          "created_by_message_id": string | null;
+          "current_version": number;
+          "current_version_id": string | null;
+          "description": string | null;
+          "hidden_at": string | null;
+          "hidden_by": string | null;
+          "id": string;
+          "owner_id": string;
+          "project_id": string | null;
+          "title": string;
+          "total_versions": number;
+          "type": string;
+          "updated_at": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "artifacts";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
       };
       "list_agents": {
         Args: Record<PropertyKey, never>;
@@ -770,6 +1282,47 @@ export type Database = {
         SetofOptions: {
           from: "*";
           to: "agents";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
+      "list_artifact_versions": {
+        Args: { "artifact_id": string };
+        Returns: {
+          "change_summary": string;
+          "content_hash": string;
+          "created_at": string;
+          "created_by": string;
+          "created_by_message_id": string;
+          "id": string;
+          "parent_version_id": string;
+          "parent_version_number": number;
+          "reverted_from_version_id": string;
+          "version_number": number;
+        }[];
+      };
+      "list_artifacts": {
+        Args: { "chat_id"?: string; "include_hidden"?: boolean; "project_id"?: string; "type"?: string };
+        Returns: {
+          "chat_id": string | null;
+          "created_at": string;
+          "created_by_message_id": string | null;
+          "current_version": number;
+          "current_version_id": string | null;
+          "description": string | null;
+          "hidden_at": string | null;
+          "hidden_by": string | null;
+          "id": string;
+          "owner_id": string;
+          "project_id": string | null;
+          "title": string;
+          "total_versions": number;
+          "type": string;
+          "updated_at": string;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "artifacts";
           isOneToOne: false;
           isSetofReturn: true;
         };
@@ -809,6 +1362,31 @@ export type Database = {
           isSetofReturn: true;
         };
       };
+      "list_projects": {
+        Args: Record<PropertyKey, never>;
+        Returns: {
+          "category": string | null;
+          "created_at": string;
+          "currency": string;
+          "current_step": string | null;
+          "description": string | null;
+          "goal": string | null;
+          "id": string;
+          "location": string | null;
+          "metadata": NonNullable<Json>;
+          "name": string;
+          "owner_id": string;
+          "status": string;
+          "target_budget": number | null;
+          "updated_at": string;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "projects";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
       "list_shares": {
         Args: { "chat_id": string };
         Returns: {
@@ -838,6 +1416,10 @@ export type Database = {
         };
       };
       "remove_chat_member": { Args: { "chat_id": string; "user_id": string }; Returns: boolean };
+      "revert_artifact": {
+        Args: { "artifact_id": string; "change_summary"?: string; "message_id"?: string; "to_version": number };
+        Returns: Json;
+      };
       "revoke_share": { Args: { "share_id": string }; Returns: boolean };
       "search_messages": {
         Args: { "chat_id"?: string; "limit"?: number; "query": string };
@@ -891,6 +1473,58 @@ export type Database = {
         SetofOptions: {
           from: "*";
           to: "chat_share_token";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "unhide_artifact": {
+        Args: { "artifact_id": string };
+        Returns: {
+          "chat_id": string | null;
+          "created_at": string;
+          "created_by_message_id": string | null;
+          "current_version": number;
+          "current_version_id": string | null;
+          "description": string | null;
+          "hidden_at": string | null;
+          "hidden_by": string | null;
+          "id": string;
+          "owner_id": string;
+          "project_id": string | null;
+          "title": string;
+          "total_versions": number;
+          "type": string;
+          "updated_at": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "artifacts";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "update_artifact": {
+        Args: { "artifact_id": string; "description"?: string; "title"?: string };
+        Returns: {
+          "chat_id": string | null;
+          "created_at": string;
+          "created_by_message_id": string | null;
+          "current_version": number;
+          "current_version_id": string | null;
+          "description": string | null;
+          "hidden_at": string | null;
+          "hidden_by": string | null;
+          "id": string;
+          "owner_id": string;
+          "project_id": string | null;
+          "title": string;
+          "total_versions": number;
+          "type": string;
+          "updated_at": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "artifacts";
           isOneToOne: true;
           isSetofReturn: false;
         };
@@ -952,6 +1586,43 @@ export type Database = {
         SetofOptions: {
           from: "*";
           to: "profiles";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "update_project": {
+        Args: {
+          "category"?: string;
+          "currency"?: string;
+          "current_step"?: string;
+          "description"?: string;
+          "goal"?: string;
+          "location"?: string;
+          "metadata"?: Json;
+          "name"?: string;
+          "project_id": string;
+          "status"?: string;
+          "target_budget"?: number;
+        };
+        Returns: {
+          "category": string | null;
+          "created_at": string;
+          "currency": string;
+          "current_step": string | null;
+          "description": string | null;
+          "goal": string | null;
+          "id": string;
+          "location": string | null;
+          "metadata": NonNullable<Json>;
+          "name": string;
+          "owner_id": string;
+          "status": string;
+          "target_budget": number | null;
+          "updated_at": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "projects";
           isOneToOne: true;
           isSetofReturn: false;
         };
