@@ -98,8 +98,17 @@ export async function advisorWarnings(url: string): Promise<string[]> {
  */
 export async function lintErrors(db: Db, url: string): Promise<string[]> {
   await db.exec("create extension if not exists plpgsql_check");
-  const result = await supabase(["db", "lint", `--remote=${url}`, "--schema", "public,private", "--fail-on", "error"]);
-  const report = `${result.stdout}\n${result.stderr}`;
-  if (result.ok && /No schema errors found/.test(report)) return [];
-  return [report.replace(/^Target: .*\n/m, "").trim()];
+  const result = await supabase([
+    "db",
+    "lint",
+    `--remote=${url}`,
+    "--schema",
+    "public,private",
+    "--level",
+    "error",
+    "--fail-on",
+    "error",
+  ]);
+  if (result.ok) return [];
+  return [`${result.stdout}\n${result.stderr}`.replace(/^Target: .*\n/m, "").trim()];
 }
