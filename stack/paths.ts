@@ -40,3 +40,15 @@ export function freePort(): number {
   listener.close();
   return port;
 }
+
+/** Fails at once, with a clear message, when something already listens on the port. */
+export function assertPortFree(port: number): void {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+  } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) {
+      throw new Error(`port ${port} is in use: choose another with --db-port or PARLEY_DB_PORT`);
+    }
+    throw e;
+  }
+}

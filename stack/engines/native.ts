@@ -6,7 +6,8 @@
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { type Db, serverDb } from "../db.ts";
-import { exists } from "../paths.ts";
+import { assertPortFree, exists } from "../paths.ts";
+import { acquireLock } from "./lock.ts";
 import type { Engine, EngineOptions } from "./engine.ts";
 
 const INSTALL_HINT = "Install it with `sudo scripts/install-postgres.sh` (Debian/Ubuntu: PostgreSQL server, " +
@@ -74,8 +75,18 @@ async function startCluster(pg: PgInstall, options: EngineOptions): Promise<Engi
   const hasCron = await exists(join(pg.libDir, "pg_cron.so"));
   const throwaway = !options.dataDir;
 
-  const running = await isRunning(run, pg, dataDir);
-  if (running) await command(run([join(pg.bin, "pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "stop"]));
+  // One stack per cluster: with the lock held, a cluster still running belongs to a stack that is
+  // gone (it crashed or was killed), and is stopped before starting afresh.
+  const unlock = throwaway ? async () => {} : await acquireLock(`${dataDir}.lock`);
+  try {
+    if (await isRunning(run, pg, dataDir)) {
+      await command(run([join(pg.bin, "pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "stop"]));
+    }
+    assertPortFree(options.port);
+  } catch (e) {
+    await unlock();
+    throw e;
+  }
   if (options.reset && await exists(dataDir)) await Deno.remove(dataDir, { recursive: true });
 
   let fresh = false;
@@ -140,7 +151,8 @@ async function startCluster(pg: PgInstall, options: EngineOptions): Promise<Engi
   const stop = async () => {
     await db.close();
     await command(run([join(pg.bin, "pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "stop"]));
-    if (throwaway) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    if (throwaway) await Deno.remove(join(dataDir, ".."), { recursive: true }).catch(() => {});
+    await unlock();
   };
   return {
     kind: "native",

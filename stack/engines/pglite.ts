@@ -14,7 +14,8 @@ import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { uuid_ossp } from "@electric-sql/pglite/contrib/uuid_ossp";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { type Db, pgliteDb } from "../db.ts";
-import { exists } from "../paths.ts";
+import { assertPortFree, exists } from "../paths.ts";
+import { acquireLock } from "./lock.ts";
 import type { Engine, EngineOptions } from "./engine.ts";
 
 const extensions = { vector, pgtap, pgcrypto, pg_trgm, uuid_ossp };
@@ -23,6 +24,8 @@ const available = new Set(["vector", "pgtap", "pgcrypto", "pg_trgm", "uuid-ossp"
 
 export async function startPglite(options: EngineOptions): Promise<Engine> {
   const { dataDir, port } = options;
+  assertPortFree(port);
+  const unlock = dataDir ? await acquireLock(`${dataDir}.lock`) : async () => {};
   if (options.reset && dataDir) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   let fresh = !dataDir || !(await exists(`${dataDir}/PG_VERSION`));
 
@@ -42,7 +45,12 @@ export async function startPglite(options: EngineOptions): Promise<Engine> {
     await server.stop();
     await pg.close();
   };
-  await open();
+  try {
+    await open();
+  } catch (e) {
+    await unlock();
+    throw e;
+  }
 
   return {
     kind: "pglite",
@@ -65,7 +73,10 @@ export async function startPglite(options: EngineOptions): Promise<Engine> {
     hasExtension(name: string) {
       return Promise.resolve(available.has(name));
     },
-    stop: close,
+    async stop() {
+      await close();
+      await unlock();
+    },
   };
 }
 

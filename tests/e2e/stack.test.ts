@@ -175,3 +175,38 @@ Deno.test("--engine native without a Postgres server says what to install", asyn
   assert.match(stderr, /no PostgreSQL 15\+ server found/);
   assert.match(stderr, /scripts\/install-postgres\.sh/);
 });
+
+Deno.test({
+  name: "pglite: a second stack on the same data folder is refused and leaves the first one's data alone",
+  ...slow,
+  async fn() {
+    // a data folder in a parent that does not exist yet, as on a fresh clone
+    const dataDir = join(await Deno.makeTempDir(), "data", "pglite");
+    const first = await startEngine("pglite", { dataDir, port: freePort() });
+    try {
+      await first.db.exec("create table public.mine (note text); insert into public.mine values ('first')");
+      const second = await startEngine("pglite", { dataDir, port: freePort(), reset: true }).then(
+        (e) => e,
+        (e: Error) => e,
+      );
+      assert.ok(second instanceof Error, "the second start must fail");
+      assert.match(second.message, /another Parley stack \(pid \d+\) is using this data folder/);
+      assert.deepEqual(await first.db.query("select note from public.mine"), [{ note: "first" }]);
+    } finally {
+      await first.stop();
+      await Deno.remove(join(dataDir, "..", ".."), { recursive: true });
+    }
+  },
+});
+
+Deno.test("a database port in use is reported at once, before anything starts", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  try {
+    const error = await startEngine("pglite", { port }).then(() => null, (e: Error) => e);
+    assert.ok(error);
+    assert.match(error.message, new RegExp(`port ${port} is in use`));
+  } finally {
+    listener.close();
+  }
+});
