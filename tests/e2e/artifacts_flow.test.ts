@@ -652,5 +652,53 @@ for (const kind of testEngines()) {
     );
   });
 
+  test("a share link shows a message's artifact versions as they were when the link was made", async (s) => {
+    const alice = await signedInUser(s, "snapshot");
+    const sb = alice.supabase;
+    const anon = client(s);
+    const chat = await rpcOk(sb, "create_chat", { title: "Launch plan" });
+    const ask = await rpcOk(sb, "append_message", { chat_id: chat.id, role: "user", content: "Write the PRD" });
+    const answer = await rpcOk(sb, "append_message", { chat_id: chat.id, role: "assistant", content: "Here it is." });
+    const prd = await rpcOk(sb, "create_artifact_with_version", {
+      chat_id: chat.id,
+      project_id: null,
+      type: "prd",
+      title: "PRD",
+      content: "Public draft",
+      content_json: null,
+      message_id: answer.id,
+    });
+    const share = await rpcOk(sb, "share_chat", { chat_id: chat.id });
+    assert.equal(share.up_to_message_id, answer.id);
+    const sharedVersions = async (token: string) =>
+      (await rpcOk(anon, "get_shared_chat", { token })).messages.map((m: Loose) =>
+        m.artifact_versions.map((v: Loose) => [v.version_number, v.content])
+      );
+    assert.deepEqual(await sharedVersions(share.token), [[], [[1, "Public draft"]]]);
+
+    // A version written after the link was made, attributed to the shared answer (as a canvas edit of
+    // the artifact shown under that message would be): the owner sees it on the message…
+    await rpcOk(sb, "add_artifact_version", {
+      artifact_id: prd.artifact.id,
+      content: "Private notes, written after sharing",
+      message_id: answer.id,
+    });
+    const mine = await rpcOk<Loose[]>(sb, "get_messages", { chat_id: chat.id });
+    assert.deepEqual(mine.map((m) => m.artifact_versions.map((v: Loose) => v.version_number)), [[], [1, 2]]);
+    assert.equal(mine[0].id, ask.id);
+    // …a link made now shares it…
+    const later = await rpcOk(sb, "share_chat", { chat_id: chat.id });
+    assert.deepEqual(await sharedVersions(later.token), [[], [[1, "Public draft"], [
+      2,
+      "Private notes, written after sharing",
+    ]]]);
+    // …but the first link shows the branch as it was, "never what is written later" (share_chat's contract)
+    assert.deepEqual(
+      await sharedVersions(share.token),
+      [[], [[1, "Public draft"]]],
+      "a version written after the link was made is not shown through it",
+    );
+  });
+
   stopStackAfterTests(fixture);
 }
