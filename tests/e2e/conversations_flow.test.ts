@@ -310,6 +310,91 @@ for (const kind of testEngines()) {
     });
   });
 
+  test("branches: a pseudo-random tree of appends, edits, regenerations and switches pages like a model", async (s) => {
+    const alice = await user(s, "tree");
+    const chat = await rpcOk(alice.supabase, "create_chat", { title: "Tree" });
+    const parentOf = new Map<string, string | null>();
+    const all: string[] = [];
+    let leaf: string | null = null;
+    let seed = 20261122;
+    const pick = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let i = 0; i < 30; i++) {
+      const r = pick(10);
+      let m: Loose;
+      if (all.length === 0 || r < 5) {
+        m = await rpcOk(alice.supabase, "append_message", { chat_id: chat.id, role: "user", content: `m${i}` });
+      } else if (r < 7) {
+        const parent = all[pick(all.length)];
+        m = await rpcOk(alice.supabase, "append_message", {
+          chat_id: chat.id,
+          role: "assistant",
+          content: `m${i}`,
+          parent_id: parent,
+        });
+        assert.equal(m.parent_id, parent);
+      } else if (r < 9) {
+        m = await rpcOk(alice.supabase, "edit_message", { message_id: all[pick(all.length)], content: `m${i}` });
+      } else {
+        leaf = all[pick(all.length)];
+        await rpcOk(alice.supabase, "set_current_leaf", { chat_id: chat.id, message_id: leaf });
+        continue;
+      }
+      assert.equal(m.sequence_number, all.length + 1, "gapless");
+      parentOf.set(m.id, m.parent_id);
+      all.push(m.id);
+      leaf = m.id;
+    }
+    const branchOf = (id: string) => {
+      const branch: string[] = [];
+      for (let x: string | null = id; x; x = parentOf.get(x)!) branch.unshift(x);
+      return branch;
+    };
+    const children = new Map<string | null, number>();
+    for (const id of all) children.set(parentOf.get(id)!, (children.get(parentOf.get(id)!) ?? 0) + 1);
+    const branchPoints = [...children.values()].filter((n) => n > 1).length;
+    assert.ok(branchPoints >= 4, `the tree branches (${branchPoints} branch points)`);
+    assert.deepEqual(
+      ids(await rpcOk(alice.supabase, "get_messages", { chat_id: chat.id, limit: 1000 })),
+      branchOf(leaf!),
+    );
+
+    for (const [i, id] of all.entries()) {
+      const branch = branchOf(id);
+      const at = { chat_id: chat.id, leaf_id: id };
+      const whole = await rpcOk<Loose[]>(alice.supabase, "get_messages", { ...at, limit: 1000 });
+      assert.deepEqual(ids(whole), branch, `the branch ending at message ${i + 1}`);
+      assert.deepEqual(whole.map((m) => m.depth), branch.map((_, d) => d + 1));
+      const siblings = await rpcOk<Loose[]>(alice.supabase, "get_message_siblings", { message_id: id });
+      assert.deepEqual(ids(siblings), all.filter((x) => parentOf.get(x) === parentOf.get(id)), `siblings of ${i + 1}`);
+      for (const sibling of siblings) {
+        assert.ok(branchOf(sibling.leaf_id).includes(sibling.id), "a sibling's leaf_id ends its own line");
+      }
+      if (i % 3 !== 2) continue;
+      // walk the branch backwards from the latest page, and forwards from its start, three at a time
+      let backwards = await rpcOk<Loose[]>(alice.supabase, "get_messages", { ...at, limit: 3 });
+      for (let page = backwards; page.length > 0;) {
+        page = await rpcOk<Loose[]>(alice.supabase, "get_messages", {
+          ...at,
+          limit: 3,
+          before: page[0].sequence_number,
+        });
+        backwards = [...page, ...backwards];
+      }
+      assert.deepEqual(ids(backwards), branch, `backwards to message ${i + 1}`);
+      let forwards: Loose[] = [];
+      for (let after = 0;;) {
+        const page = await rpcOk<Loose[]>(alice.supabase, "get_messages", { ...at, limit: 3, after });
+        if (page.length === 0) break;
+        forwards = [...forwards, ...page];
+        after = page[page.length - 1].sequence_number;
+      }
+      assert.deepEqual(ids(forwards), branch, `forwards to message ${i + 1}`);
+    }
+  });
+
   test("share links: anon and another user read the snapshot, fork through the token, revoke is a 404", async (s) => {
     const alice = await user(s, "sharer");
     const bob = await user(s, "reader");
