@@ -9,7 +9,8 @@
  *
  * or use startTestStack(kind) / stop() directly.
  */
-import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import assert from "node:assert/strict";
+import { createClient, type PostgrestError, type SupabaseClient } from "@supabase/supabase-js";
 import { prepareDatabase } from "../../stack/database.ts";
 import { applySqlFile } from "../../stack/database.ts";
 import { startEngine } from "../../stack/engines/index.ts";
@@ -111,6 +112,36 @@ export async function signedInUser(stack: TestStack, name: string, metadata: Rec
   const { data, error } = await supabase.auth.signUp({ email, password, options: { data: metadata } });
   if (error || !data.session || !data.user) throw new Error(`sign up ${email}: ${error?.message ?? "no session"}`);
   return { supabase, id: data.user.id, email, password, session: data.session };
+}
+
+/**
+ * Calls an RPC through supabase-js and asserts that it succeeded (no error, a 2xx status); returns
+ * its data. `args` as supabase-js sends them (named arguments).
+ */
+// deno-lint-ignore no-explicit-any
+export async function rpcOk<T = any>(supabase: SupabaseClient, fn: string, args?: Record<string, unknown>): Promise<T> {
+  const { data, error, status } = await supabase.rpc(fn, args);
+  assert.equal(error, null, `${fn} failed (${status}): ${JSON.stringify(error)}`);
+  assert.ok(status >= 200 && status < 300, `${fn}: status ${status}`);
+  return data as T;
+}
+
+/**
+ * Calls an RPC through supabase-js and asserts that it failed with this HTTP status and error code
+ * (and message, when given); returns the error (code, message, details, hint).
+ */
+export async function rpcFails(
+  supabase: SupabaseClient,
+  fn: string,
+  args: Record<string, unknown> | undefined,
+  expected: { status: number; code: string; message?: RegExp },
+): Promise<PostgrestError> {
+  const { data, error, status } = await supabase.rpc(fn, args);
+  assert.equal(data, null, `${fn} should have failed, got ${JSON.stringify(data)}`);
+  assert.ok(error, `${fn} should have failed`);
+  assert.deepEqual({ status, code: error.code }, { status: expected.status, code: expected.code }, error.message);
+  if (expected.message) assert.match(error.message, expected.message);
+  return error;
 }
 
 export interface ApiAnswer {
