@@ -259,7 +259,8 @@ for (const kind of testEngines()) {
     assert.equal((await get()).text, "v1");
     await write("v2");
     let text = (await get()).text;
-    for (let i = 0; i < 100 && text !== "v2"; i++) {
+    // a restart under a loaded machine can take a while: wait up to 30 s for the new code
+    for (let i = 0; i < 300 && text !== "v2"; i++) {
       await new Promise((r) => setTimeout(r, 100));
       text = (await get()).text;
     }
