@@ -1175,32 +1175,13 @@ export type Database = {
       };
       "get_messages": {
         Args: { "after"?: number; "before"?: number; "chat_id": string; "leaf_id"?: string; "limit"?: number };
-        Returns: {
-          "agent_model": string;
-          "agent_name": string;
-          "artifact_versions": Json;
-          "author_id": string;
-          "chat_id": string;
-          "client_message_id": string;
-          "content": string;
-          "content_search": unknown;
-          "created_at": string;
-          "depth": number;
-          "id": string;
-          "input_tokens": number;
-          "intent": string;
-          "latency_ms": number;
-          "metadata": Json;
-          "output_tokens": number;
-          "parent_id": string;
-          "parts": Json;
-          "role": string;
-          "segment_ancestry": (number)[];
-          "segment_start": number;
-          "sequence_number": number;
-          "status": string;
-          "updated_at": string;
-        }[];
+        Returns: Database["public"]["CompositeTypes"]["message_with_artifacts"][];
+        SetofOptions: {
+          from: "*";
+          to: "message_with_artifacts";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
       };
       "get_my_profile": {
         Args: Record<PropertyKey, never>;
@@ -1648,6 +1629,32 @@ export type Database = {
         "snippet": string | null;
         "rank": number | null;
         "created_at": string | null;
+      };
+      "message_with_artifacts": {
+        "id": string | null;
+        "chat_id": string | null;
+        "sequence_number": number | null;
+        "parent_id": string | null;
+        "depth": number | null;
+        "segment_start": number | null;
+        "segment_ancestry": (number)[] | null;
+        "role": string | null;
+        "content": string | null;
+        "parts": Json | null;
+        "agent_name": string | null;
+        "agent_model": string | null;
+        "intent": string | null;
+        "input_tokens": number | null;
+        "output_tokens": number | null;
+        "latency_ms": number | null;
+        "status": string | null;
+        "metadata": Json | null;
+        "client_message_id": string | null;
+        "author_id": string | null;
+        "content_search": unknown;
+        "created_at": string | null;
+        "updated_at": string | null;
+        "artifact_versions": Json | null;
       };
       "recorded_conversation": {
         "chat_id": string | null;
