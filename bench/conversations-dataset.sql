@@ -72,7 +72,7 @@ create function bench.insert_big_chat(i integer) returns void language sql as $$
     from placed
   )
   insert into public.messages (id, chat_id, sequence_number, parent_id, depth, segment_start, segment_ancestry, role, content,
-    agent_name, agent_model, input_tokens, output_tokens, latency_ms, author_id, created_at)
+    agent_name, agent_model, input_tokens, output_tokens, latency_ms, author_id, created_at, chat_owner_id)
   select bench.message_id(bench.chat_id(i), n), bench.chat_id(i), n,
     case when parent_seq is not null then bench.message_id(bench.chat_id(i), parent_seq) end,
     depth, segment_start,
@@ -86,14 +86,15 @@ create function bench.insert_big_chat(i integer) returns void language sql as $$
     case when depth % 2 = 0 then 200 + (n * 37) % 3000 end,
     case when depth % 2 = 0 then 50 + (n * 53) % 900 end,
     case when depth % 2 = 0 then 400 + (n * 97) % 9000 end,
-    'b0000000-0000-4000-8000-000000000001', now() - interval '60 days' + n * interval '1 minute'
+    'b0000000-0000-4000-8000-000000000001', now() - interval '60 days' + n * interval '1 minute',
+    'b0000000-0000-4000-8000-000000000001'
   from cols join bench.texts t on t.text_no = (cols.n * 7919 + i) % 5000
 $$;
 
 -- Chats from..to, each a straight line of per_chat messages.
 create function bench.insert_linear_chats(from_chat integer, to_chat integer, per_chat integer) returns void language sql as $$
   insert into public.messages (id, chat_id, sequence_number, parent_id, depth, segment_start, segment_ancestry, role, content,
-    agent_name, agent_model, input_tokens, output_tokens, latency_ms, created_at)
+    agent_name, agent_model, input_tokens, output_tokens, latency_ms, created_at, chat_owner_id)
   select bench.message_id(c.id, n), c.id, n, case when n > 1 then bench.message_id(c.id, n - 1) end, n, 1,
     case when n = 1 then '{}'::bigint[] end,
     case when n % 2 = 1 then 'user' else 'assistant' end, t.content,
@@ -102,14 +103,27 @@ create function bench.insert_linear_chats(from_chat integer, to_chat integer, pe
     case when n % 2 = 0 then 200 + (n * 37) % 3000 end,
     case when n % 2 = 0 then 50 + (n * 53) % 900 end,
     case when n % 2 = 0 then 400 + (n * 97) % 9000 end,
-    now() - interval '90 days' + i * interval '7 minutes' + n * interval '30 seconds'
+    now() - interval '90 days' + i * interval '7 minutes' + n * interval '30 seconds', c.owner_id
   from generate_series(from_chat, to_chat) i
-  cross join lateral (select bench.chat_id(i) as id) c
+  cross join lateral (select ch.id, ch.owner_id from public.chats ch where ch.id = bench.chat_id(i)) c
   cross join generate_series(1::bigint, per_chat) n
   join bench.texts t on t.text_no = (n * 7919 + i) % 5000
 $$;
 
--- The chats' counters and leaves, as the trigger would have kept them.
+-- The cached place of each chat's current leaf, or of one chat's (see the append path migration).
+create function bench.place_leaves(chat uuid default null) returns void language sql as $$
+  update public.chats c
+  set current_leaf_parent_id = l.parent_id, current_leaf_depth = l.depth, current_leaf_segment_start = l.segment_start,
+    current_leaf_head_depth = h.depth,
+    current_leaf_ends_segment = not exists (
+      select 1 from public.messages n
+      where n.chat_id = l.chat_id and n.segment_start = l.segment_start and n.sequence_number > l.sequence_number)
+  from public.messages l
+  join public.messages h on h.chat_id = l.chat_id and h.sequence_number = l.segment_start
+  where l.id = c.current_leaf_id and (place_leaves.chat is null or c.id = place_leaves.chat)
+$$;
+
+-- The chats' counters and leaves (with the leaf's place), as the trigger would have kept them.
 create function bench.finish_chats() returns void language sql as $$
   update public.chats c
   set last_sequence_number = a.n, message_count = a.n, input_tokens = a.input_tokens, output_tokens = a.output_tokens,
@@ -121,7 +135,8 @@ create function bench.finish_chats() returns void language sql as $$
       coalesce(sum(output_tokens), 0) as output_tokens, max(created_at) as last
     from public.messages group by chat_id
   ) a
-  where a.chat_id = c.id
+  where a.chat_id = c.id;
+  select bench.place_leaves();
 $$;
 
 -- The anti-pattern some peers use: one JSON document per chat, rewritten on each append.

@@ -6,13 +6,25 @@
  * 10 chats of 10,045 messages whose current branch crosses 9 regenerations (branches present),
  * 100 chats of 10 messages, and the rest about 90 messages each, over 100 users.
  *
- * Measured:
- * - get_messages, latest page of a 10k-message chat: p95, against OFFSET paging at depth 9,950
- *   (run without RLS, the conservative baseline; also as the user, as a client paging with
- *   offsets through the API would);
+ * Measured (what each row of the table is):
+ * - get_messages, latest page of a 10k-message chat, as its owner (RLS on): p95 and p50, against
+ *   OFFSET paging at depth 9,950 run without RLS (the conservative baseline); also against OFFSET
+ *   paging as the user (what a client paging with offsets through the API would cost), and a bare
+ *   keyset query without RLS or function (the floor, for reference);
  * - get_messages page cost on a 10-message vs a 10k-message chat;
- * - append_message throughput with 8 clients (every trigger on) against plain inserts into an
- *   unindexed copy of messages; append latency on a 10-message vs a 10k-message chat;
+ * - append_message throughput with 8 clients on 8 chats (every trigger on: placing, realtime
+ *   broadcast, foreign key; RLS; the search vector and all indexes) against plain inserts of the
+ *   same row into an unindexed copy of messages (no trigger, constraint or policy), both as the
+ *   signed-in user with role and claims set once per connection; then
+ *   - the server CPU per statement of both (the 8 server processes' CPU time over the statements
+ *     run: the throughput ratio also contains the client's own cost, the same for both);
+ *   - both again with PostgREST's per-request settings sent with each statement (role, a real
+ *     access token's claims, path, headers), as the gateway and Supabase send them;
+ *   - 8 clients on one chat (its appends serialize on the chat row);
+ *   - the same 8-chat load with realtime.broadcast_changes replaced by a no-op (in this throwaway
+ *     cluster only): the share of the platform's broadcast;
+ *   the loads take turns, so that background load hits them alike;
+ * - append latency on a 10-message vs a 10k-message chat;
  * - the one-JSON-document-per-chat anti-pattern (rewrite the document on each append) at 1k and
  *   4k messages, side by side with append_message on chats of the same lengths;
  * - search_messages p95 over the 1M messages, for one user.
@@ -207,33 +219,93 @@ export default async function run(args: string[]) {
       values (gen_random_uuid(), '${appendChat(0)}', 1, 1, 1, 'assistant',
       'The BME280 reads temperature, humidity and pressure over I2C at 3.3 V.', 'conversational', 'openai/gpt-4o',
       812, 164, 2300, 'complete', '{}')`;
-    const plain = await throughput(() => asUser(1), () => plainSql, options.seconds);
-    const appends = await throughput(() => asUser(1), (client) => appendSql(appendChat(client + 1)), options.seconds);
-    const oneChat = await throughput(() => asUser(1), () => appendSql(appendChat(0)), options.seconds);
+    // PostgREST's (and the gateway's) per-request settings, sent with the statement as one simple
+    // query (one round trip, one transaction), with the claims of a real Supabase access token
+    const claims = JSON.stringify({
+      aud: "authenticated",
+      exp: 4102444800,
+      iat: 1763769600,
+      iss: "http://127.0.0.1:54321/auth/v1",
+      sub: USER(1),
+      email: "bench1@bench.parley.local",
+      phone: "",
+      app_metadata: { provider: "email", providers: ["email"] },
+      user_metadata: { email: "bench1@bench.parley.local", email_verified: true, phone_verified: false, sub: USER(1) },
+      role: "authenticated",
+      aal: "aal1",
+      amr: [{ method: "password", timestamp: 1763769600 }],
+      session_id: "5e55e55e-0000-4000-8000-000000000001",
+      is_anonymous: false,
+    });
+    const headers = JSON.stringify({
+      "accept": "application/json",
+      "content-type": "application/json",
+      "user-agent": "postgrest-js",
+      "x-client-info": "supabase-js/2.109.0",
+    });
+    const perRequest = (path: string, statement: string) =>
+      `select set_config('search_path', 'public, extensions', true), set_config('request.jwt.claims', '${claims}', true), ` +
+      `set_config('request.method', 'POST', true), set_config('request.path', '${path}', true), ` +
+      `set_config('request.headers', '${headers}', true), set_config('request.cookies', '{}', true), ` +
+      `set_config('role', 'authenticated', true);\n${statement}`;
+    const login = () => Promise.resolve(postgres(url, { max: 1, onnotice: () => {} }));
+    // the platform's broadcast, and a no-op in its place (this throwaway cluster only), to show its share
+    const [{ definition: broadcastChanges }] = await admin.unsafe<{ definition: string }[]>(
+      `select pg_get_functiondef('realtime.broadcast_changes(text, text, text, text, text, record, record, text)'::regprocedure) as definition`,
+    );
+    const noBroadcast = `create or replace function realtime.broadcast_changes(topic_name text, event_name text, ` +
+      `operation text, table_name text, table_schema text, new record, old record, level text default 'ROW') ` +
+      `returns void language plpgsql as $$ begin end $$`;
+    const [plain, appends, oneChat, plainApi, appendsApi, quiet] = await throughputs([
+      { connect: () => asUser(1), query: () => plainSql },
+      { connect: () => asUser(1), query: (client) => appendSql(appendChat(client + 1)) },
+      { connect: () => asUser(1), query: () => appendSql(appendChat(0)) },
+      { connect: login, query: () => perRequest("/bench/plain_messages", plainSql), simple: true },
+      {
+        connect: login,
+        query: (client) => perRequest("/rpc/append_message", appendSql(appendChat(client + 1))),
+        simple: true,
+      },
+      {
+        connect: () => asUser(1),
+        query: (client) => appendSql(appendChat(client + 1)),
+        before: () => admin.unsafe(noBroadcast).then(() => {}),
+        after: () => admin.unsafe(broadcastChanges).then(() => {}),
+      },
+    ], options.seconds);
     report(
       "append_message, 8 clients, 8 chats (tx/s)",
-      rate(appends),
-      "plain insert: " + rate(plain),
-      percent(appends / plain),
+      rate(appends.perSecond),
+      "plain insert: " + rate(plain.perSecond),
+      percent(appends.perSecond / plain.perSecond),
       "≥ 40%",
     );
     report(
+      "  server CPU per statement (µs)",
+      micros(appends.serverMicros),
+      "plain insert: " + micros(plain.serverMicros),
+      ratio(appends.serverMicros, plain.serverMicros),
+      "(reference)",
+    );
+    report(
+      "  each with PostgREST's per-request settings (tx/s)",
+      rate(appendsApi.perSecond),
+      "plain insert: " + rate(plainApi.perSecond),
+      percent(appendsApi.perSecond / plainApi.perSecond),
+      "(reference)",
+    );
+    report(
       "  8 clients on one chat (tx/s)",
-      rate(oneChat),
-      "plain insert: " + rate(plain),
-      percent(oneChat / plain),
+      rate(oneChat.perSecond),
+      "plain insert: " + rate(plain.perSecond),
+      percent(oneChat.perSecond / plain.perSecond),
       "(serialized per chat)",
     );
-    // what Supabase's realtime.broadcast_changes (two subtransactions and a dynamic SET per call)
-    // costs of that, measured by switching its trigger off for a moment
-    await admin.unsafe(`alter table public.messages disable trigger messages_900_broadcast`);
-    const quiet = await throughput(() => asUser(1), (client) => appendSql(appendChat(client + 1)), options.seconds);
-    await admin.unsafe(`alter table public.messages enable trigger messages_900_broadcast`);
     report(
-      "  8 clients, 8 chats, realtime broadcast off (tx/s)",
-      rate(quiet),
-      "plain insert: " + rate(plain),
-      percent(quiet / plain),
+      "  8 chats, realtime.broadcast_changes a no-op (tx/s)",
+      rate(quiet.perSecond),
+      "plain insert: " + rate(plain.perSecond),
+      percent(quiet.perSecond / plain.perSecond),
       "(reference)",
     );
 
@@ -255,13 +327,15 @@ export default async function run(args: string[]) {
       await admin.unsafe(`
         insert into public.chats (id, owner_id, title) values ('${chat}', '${USER(1)}', 'doc ${length}');
         set session_replication_role = replica;
-        insert into public.messages (id, chat_id, sequence_number, parent_id, depth, segment_start, segment_ancestry, role, content, author_id)
+        insert into public.messages (id, chat_id, sequence_number, parent_id, depth, segment_start, segment_ancestry, role, content,
+          author_id, chat_owner_id)
         select bench.message_id('${chat}', n), '${chat}', n, case when n > 1 then bench.message_id('${chat}', n - 1) end, n, 1,
           case when n = 1 then '{}'::bigint[] end, case when n % 2 = 1 then 'user' else 'assistant' end,
-          bench.text_for(n), '${USER(1)}'
+          bench.text_for(n), '${USER(1)}', '${USER(1)}'
         from generate_series(1, ${length}) n;
         update public.chats set last_sequence_number = ${length}, message_count = ${length},
           current_leaf_id = bench.message_id('${chat}', ${length}) where id = '${chat}';
+        select bench.place_leaves('${chat}');
         set session_replication_role = origin;
         insert into bench.chat_documents (id, doc)
         select '${chat}', jsonb_build_object('title', 'doc', 'messages', jsonb_agg(jsonb_build_object(
@@ -422,26 +496,73 @@ async function timeClient(sql: Sql, query: () => string, n: number): Promise<Tim
   return percentiles(samples.slice(Math.min(20, Math.floor(n / 10))));
 }
 
-/** Statements per second with 8 clients, each on its own connection, for `seconds`. */
-async function throughput(connect: () => Promise<Sql>, query: (client: number) => string, seconds: number) {
-  const clients = await Promise.all(Array.from({ length: 8 }, () => connect()));
+interface Load {
+  connect: () => Promise<Sql>;
+  query: (client: number) => string;
+  /** Send as a simple-protocol query (several statements in one string). */
+  simple?: boolean;
+  /** Run before and after each of this load's turns. */
+  before?: () => Promise<void>;
+  after?: () => Promise<void>;
+}
+
+interface Throughput {
+  perSecond: number;
+  /** CPU time of the 8 server processes per statement, from /proc (the cluster runs here). */
+  serverMicros: number;
+}
+
+/**
+ * Statements per second of each load, with 8 clients each on its own connection: the loads take
+ * turns (`rounds` turns each, `seconds` in all per load), so that background load hits them alike.
+ */
+async function throughputs(loads: Load[], seconds: number, rounds = 4): Promise<Throughput[]> {
+  const pools = await Promise.all(loads.map((load) => Promise.all(Array.from({ length: 8 }, () => load.connect()))));
+  const run = (load: Load, sql: Sql, client: number) =>
+    load.simple ? sql.unsafe(load.query(client)).simple() : sql.unsafe(load.query(client));
   try {
-    // warm up every connection (plans, caches)
-    await Promise.all(clients.map(async (sql, i) => {
-      for (let k = 0; k < 20; k++) await sql.unsafe(query(i));
-    }));
-    let done = 0;
-    const deadline = performance.now() + seconds * 1000;
-    const started = performance.now();
-    await Promise.all(clients.map(async (sql, i) => {
-      while (performance.now() < deadline) {
-        await sql.unsafe(query(i));
-        done++;
+    const pids = await Promise.all(
+      pools.map((clients) =>
+        Promise.all(
+          clients.map(async (sql) => (await sql.unsafe<{ pid: number }[]>(`select pg_backend_pid() as pid`))[0].pid),
+        )
+      ),
+    );
+    const cpu = (i: number) =>
+      pids[i].reduce((sum, pid) => {
+        try {
+          return sum + Number(Deno.readTextFileSync(`/proc/${pid}/schedstat`).split(" ")[0]);
+        } catch {
+          return NaN;
+        }
+      }, 0);
+    const totals = loads.map(() => ({ done: 0, ms: 0, cpuNs: 0 }));
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, load] of loads.entries()) {
+        await load.before?.();
+        // warm up every connection (plans, caches)
+        await Promise.all(pools[i].map(async (sql, client) => {
+          for (let k = 0; k < (round === 0 ? 20 : 3); k++) await run(load, sql, client);
+        }));
+        let done = 0;
+        const cpuBefore = cpu(i);
+        const started = performance.now();
+        const deadline = started + (seconds * 1000) / rounds;
+        await Promise.all(pools[i].map(async (sql, client) => {
+          while (performance.now() < deadline) {
+            await run(load, sql, client);
+            done++;
+          }
+        }));
+        totals[i].ms += performance.now() - started;
+        totals[i].cpuNs += cpu(i) - cpuBefore;
+        totals[i].done += done;
+        await load.after?.();
       }
-    }));
-    return done / ((performance.now() - started) / 1000);
+    }
+    return totals.map((t) => ({ perSecond: t.done / (t.ms / 1000), serverMicros: t.cpuNs / 1000 / t.done }));
   } finally {
-    await Promise.all(clients.map((sql) => sql.end()));
+    await Promise.all(pools.flat().map((sql) => sql.end()));
   }
 }
 
@@ -451,6 +572,7 @@ const ms = (value: number) => `${value < 1 ? value.toFixed(3) : value.toFixed(2)
 const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
 const percent = (value: number) => `${(value * 100).toFixed(0)}%`;
 const rate = (value: number) => `${Math.round(value).toLocaleString()}/s`;
+const micros = (value: number) => `${Math.round(value).toLocaleString()} µs`;
 
 function printTable(header: string[], body: string[][]) {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));

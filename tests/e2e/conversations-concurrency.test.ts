@@ -169,3 +169,95 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "native: appends racing branch switches and regenerations keep every branch whole and the leaf's place right",
+  ignore: !engines.includes("native"),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await withNative(async (engine, owner, chatId) => {
+      const rounds = 150;
+      const dbs = await clients(engine);
+      const errors: unknown[] = [];
+      try {
+        // 5 connections append under the current leaf, 2 regenerate (append under a random
+        // earlier message), 1 moves the leaf to a random earlier message: the chat row's cached
+        // place of its leaf must follow every one of them, whatever the interleaving
+        await Promise.all(dbs.map(async (db, client) => {
+          for (let i = 0; i < rounds; i++) {
+            try {
+              await asUser(db, owner, (tx) => {
+                // (nothing to pick before the first message)
+                const random = `(select id from public.messages where chat_id = $1 order by random() limit 1) r`;
+                if (client < 5) {
+                  return tx.query("select public.append_message($1, 'user', $2)", [chatId, `${client}/${i}`]);
+                }
+                if (client < 7) {
+                  return tx.query(
+                    `select public.append_message($1, 'assistant', $2, parent_id => r.id) from ${random}`,
+                    [
+                      chatId,
+                      `${client}/${i}`,
+                    ],
+                  );
+                }
+                return tx.query(`select public.set_current_leaf($1, r.id) from ${random}`, [chatId]);
+              });
+            } catch (e) {
+              errors.push(e);
+            }
+          }
+        }));
+      } finally {
+        await Promise.all(dbs.map((db) => db.close()));
+      }
+      assert.deepEqual(errors, [], "no call failed");
+
+      const [check] = await engine.db.query<
+        { numbers: string; misplaced: string; broken: string; leaf_branch: boolean }
+      >(
+        `with m as (select * from public.messages where chat_id = $1)
+         select
+           (select count(*) filter (where sequence_number <> n) from (
+              select sequence_number, row_number() over (order by sequence_number) as n from m) x) as numbers,
+           -- the chat's cached place of its leaf against the leaf itself
+           (select count(*) from public.chats c
+            join m l on l.id = c.current_leaf_id
+            join m h on h.sequence_number = l.segment_start
+            where c.id = $1 and (c.current_leaf_parent_id, c.current_leaf_depth, c.current_leaf_segment_start,
+              c.current_leaf_head_depth, c.current_leaf_ends_segment) is distinct from (l.parent_id, l.depth, l.segment_start,
+              h.depth, not exists (select 1 from m n where n.segment_start = l.segment_start
+                                   and n.sequence_number > l.sequence_number))) as misplaced,
+           -- every message: one deeper than its parent; continuing the parent's segment only when it is
+           -- the next message of that segment, otherwise heading a segment whose ancestry is the parent's
+           (select count(*) from m
+            left join m p on p.id = m.parent_id
+            left join m ph on ph.sequence_number = p.segment_start
+            where m.depth <> coalesce(p.depth, 0) + 1
+              or (p.id is null and (m.segment_start <> m.sequence_number or m.segment_ancestry <> '{}'))
+              or (p.id is not null and m.segment_start = m.sequence_number
+                  and m.segment_ancestry is distinct from ph.segment_ancestry || array[p.segment_start, p.sequence_number])
+              or (p.id is not null and m.segment_start <> m.sequence_number and (m.segment_start <> p.segment_start
+                  or m.segment_ancestry is not null
+                  or exists (select 1 from m b where b.segment_start = m.segment_start
+                             and b.sequence_number > p.sequence_number and b.sequence_number < m.sequence_number)))
+           ) as broken,
+           -- get_messages (as the database owner here: RLS is tested elsewhere) shows the path from the
+           -- root to the leaf
+           (select array_agg(g.id order by g.sequence_number) from public.get_messages($1, "limit" => 1000) g) = (
+             with recursive path as (
+               select l.id, l.parent_id, l.sequence_number from public.chats c join m l on l.id = c.current_leaf_id
+               where c.id = $1
+               union all
+               select p.id, p.parent_id, p.sequence_number from path join m p on p.id = path.parent_id)
+             select array_agg(id order by sequence_number) from path) as leaf_branch`,
+        [chatId],
+      );
+      assert.equal(Number(check.numbers), 0, "sequence numbers 1..N, no gap");
+      assert.equal(Number(check.misplaced), 0, "the chat row's place of its leaf is the leaf's");
+      assert.equal(Number(check.broken), 0, "every message sits where its parent puts it");
+      assert.equal(check.leaf_branch, true, "get_messages shows the branch from the root to the leaf");
+    });
+  },
+});
