@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- gateway [--engines pglite,native] [--seconds 5] [--clients 8]`
+ * `npm run bench -- gateway [--engines pglite,native] [--seconds 5] [--clients 8] [--rounds 1] [--compare]`
  *
  * RPC round trips per second for a trivial function, `public.bench_echo(x integer)`, called by
  * `--clients` concurrent clients in a separate process (as applications are):
@@ -9,6 +9,9 @@
  *     authenticated user's JWT (verification, per-request settings and role, JSON in and out).
  * Both on each engine, measured in the same run; prints one table with the ratio gateway / direct
  * and the CPU time each request costs the client, the gateway process and Postgres (native).
+ * `--rounds n` repeats the measurements (alternating their order) to show the spread;
+ * `--compare` also measures, on native, the gateway with RPC calls through postgres.js instead of
+ * its own wire-protocol client.
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -56,35 +59,45 @@ export default async function run(argv: string[]): Promise<void> {
       engines: { type: "string" },
       seconds: { type: "string", default: "5" },
       clients: { type: "string", default: "8" },
+      rounds: { type: "string", default: "1" },
+      compare: { type: "boolean", default: false },
     },
   });
   const seconds = Number(values.seconds);
   const clients = Number(values.clients);
+  const rounds = Number(values.rounds);
   const engines = (values.engines?.split(",") ??
     ((await findPostgres()) ? ["pglite", "native"] : ["pglite"])) as EngineKind[];
 
   console.log(
-    `gateway bench: ${clients} concurrent clients, ${seconds}s per measurement, engines ${engines.join(", ")}`,
+    `gateway bench: ${clients} concurrent clients, ${seconds}s per measurement, ${rounds} round(s), ` +
+      `engines ${engines.join(", ")}`,
   );
   const rows: string[][] = [];
   for (const kind of engines) {
-    const { direct, gateway } = await measureEngine(kind, clients, seconds);
-    const cpu = (m: Measured) =>
-      `${m.cpuClient.toFixed(0)} / ${m.cpuServer.toFixed(0)} / ${m.cpuPostgres?.toFixed(0) ?? "-"}`;
-    rows.push([
-      kind,
-      direct.rate.toFixed(0),
-      gateway.rate.toFixed(0),
-      `${(gateway.rate / direct.rate * 100).toFixed(0)}%`,
-      `${direct.p50.toFixed(2)} / ${gateway.p50.toFixed(2)}`,
-      cpu(direct),
-      cpu(gateway),
-    ]);
+    for (const result of await measureEngine(kind, { clients, seconds, rounds, compare: values.compare })) {
+      const cpu = (m: Measured) =>
+        `${m.cpuClient.toFixed(0)} / ${m.cpuServer.toFixed(0)} / ${m.cpuPostgres?.toFixed(0) ?? "-"}`;
+      const { direct, gateway } = result;
+      rows.push([
+        kind,
+        String(result.round),
+        result.variant,
+        direct.rate.toFixed(0),
+        gateway.rate.toFixed(0),
+        `${(gateway.rate / direct.rate * 100).toFixed(0)}%`,
+        `${direct.p50.toFixed(2)} / ${gateway.p50.toFixed(2)}`,
+        cpu(direct),
+        cpu(gateway),
+      ]);
+    }
   }
   console.log(`\nRPC round trips per second, public.bench_echo(x integer), ${clients} clients (same run):\n`);
   printTable([
     [
       "engine",
+      "round",
+      "gateway's db client",
       "direct rt/s",
       "gateway rt/s",
       "gateway/direct",
@@ -96,22 +109,32 @@ export default async function run(argv: string[]): Promise<void> {
   ]);
   console.log(
     "\nserver = the process holding the gateway (and PGlite); pg = native Postgres backends. " +
-      "All processes share this machine's CPUs.",
+      "All processes share this machine's CPUs. Within a round, each ratio uses that round's direct measurement.",
   );
 }
 
 function printTable(rows: string[][]): void {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   for (const [i, row] of rows.entries()) {
-    console.log(row.map((cell, j) => j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j])).join("   "));
+    console.log(row.map((cell, j) => j <= 2 ? cell.padEnd(widths[j]) : cell.padStart(widths[j])).join("   "));
     if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("   "));
   }
 }
 
-async function measureEngine(kind: EngineKind, clients: number, seconds: number) {
+interface EngineResult {
+  round: number;
+  variant: string;
+  direct: Measured;
+  gateway: Measured;
+}
+
+async function measureEngine(
+  kind: EngineKind,
+  o: { clients: number; seconds: number; rounds: number; compare: boolean },
+): Promise<EngineResult[]> {
   console.log(`\n${kind}: starting a throwaway database and the gateway`);
   const engine = await startEngine(kind, { port: freePort() });
-  let gateway: Awaited<ReturnType<typeof startGateway>> | null = null;
+  const gateways: { variant: string; gateway: Awaited<ReturnType<typeof startGateway>> }[] = [];
   try {
     await prepareDatabase(engine);
     await engine.db.exec(`
@@ -120,7 +143,23 @@ async function measureEngine(kind: EngineKind, clients: number, seconds: number)
       grant execute on function public.bench_echo(integer) to authenticated;
     `);
     const keys = await loadKeys();
-    gateway = await startGateway({ engine, keys, config: await readSupabaseConfig(), port: 0, watchFunctions: false });
+    const config = await readSupabaseConfig();
+    const variants: ("wire" | "postgres.js" | "pglite")[] = kind === "pglite"
+      ? ["pglite"]
+      : o.compare
+      ? ["wire", "postgres.js"]
+      : ["wire"];
+    for (const variant of variants) {
+      const gateway = await startGateway({
+        engine,
+        keys,
+        config,
+        port: 0,
+        watchFunctions: false,
+        ...(variant === "pglite" ? {} : { nativeClient: variant }),
+      });
+      gateways.push({ variant, gateway });
+    }
     const now = Math.floor(Date.now() / 1000);
     const token = await signJwt({
       sub: crypto.randomUUID(),
@@ -129,13 +168,27 @@ async function measureEngine(kind: EngineKind, clients: number, seconds: number)
       iat: now,
       exp: now + 3600,
     }, keys.key);
-    const job = { dbUrl: engine.url, url: gateway.url, anonKey: keys.anonKey, token, clients, seconds };
+    const job = { dbUrl: engine.url, anonKey: keys.anonKey, token, clients: o.clients, seconds: o.seconds };
     const postgresPid = kind === "native" ? await postmasterPid(engine) : null;
-    const direct = await measure({ ...job, mode: "direct" }, postgresPid);
-    const through = await measure({ ...job, mode: "gateway" }, postgresPid);
-    return { direct, gateway: through };
+    const results: EngineResult[] = [];
+    for (let round = 1; round <= o.rounds; round++) {
+      // alternate the order, so that neither side always runs first
+      const order = round % 2 === 1 ? [...gateways] : [...gateways].reverse();
+      const directFirst = round % 2 === 1;
+      let direct: Measured | null = null;
+      if (directFirst) direct = await measure({ ...job, url: "", mode: "direct" }, postgresPid);
+      const through = new Map<string, Measured>();
+      for (const { variant, gateway } of order) {
+        through.set(variant, await measure({ ...job, url: gateway.url, mode: "gateway" }, postgresPid, variant));
+      }
+      if (!directFirst) direct = await measure({ ...job, url: "", mode: "direct" }, postgresPid);
+      for (const { variant } of gateways) {
+        results.push({ round, variant, direct: direct!, gateway: through.get(variant)! });
+      }
+    }
+    return results;
   } finally {
-    await gateway?.stop();
+    for (const { gateway } of gateways) await gateway.stop();
     await engine.stop();
   }
 }
@@ -145,7 +198,7 @@ async function measureEngine(kind: EngineKind, clients: number, seconds: number)
  * period (CPU of the gateway process and Postgres backends is sampled then, while the client's
  * connections are still open), then its result, and exits when its stdin closes.
  */
-async function measure(job: ClientJob, postgresPid: number | null): Promise<Measured> {
+async function measure(job: ClientJob, postgresPid: number | null, label = ""): Promise<Measured> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", fileURLToPath(import.meta.url), "--client", JSON.stringify(job)],
     stdin: "piped",
@@ -174,7 +227,7 @@ async function measure(job: ClientJob, postgresPid: number | null): Promise<Meas
   if (!status.success || !result) throw new Error(`bench client (${job.mode}) failed`);
   const count = result.rate * job.seconds;
   const perRt = (seconds: number) => seconds / count * 1e6;
-  console.log(`  ${job.mode.padEnd(8)} ${result.rate.toFixed(0)} round trips/s`);
+  console.log(`  ${`${job.mode}${label ? ` (${label})` : ""}`.padEnd(22)} ${result.rate.toFixed(0)} round trips/s`);
   return {
     rate: result.rate,
     p50: result.p50,
