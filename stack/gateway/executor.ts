@@ -6,12 +6,17 @@
  *
  * - PGlite (one backend shared by everything): through PGlite's own `transaction()`, which
  *   serializes it with every other user of the database.
- * - Native Postgres: one round trip. The settings and the statement go as one simple-protocol
- *   query string, which Postgres runs as one implicit transaction (committed at the end, rolled back
- *   on any error, so a connection is never left inside a transaction). Values are inlined as
- *   dollar-quoted literals with a tag that does not occur in them, so no value can end its quote.
- *   When the result must be checked before committing (a single object was asked for), it uses an
- *   explicit transaction instead.
+ * - Native Postgres (`wireExecutor`, the default): one round trip through the gateway's own
+ *   wire-protocol client, with prepared statements and one Sync (see below).
+ * - Native Postgres through postgres.js (`serverExecutor`: when the database URL needs TLS or a unix
+ *   socket, or for comparison): one round trip too. The settings and the statement go as one
+ *   simple-protocol query string, which Postgres runs as one implicit transaction (committed at the
+ *   end, rolled back on any error, so a connection is never left inside a transaction). Values are
+ *   inlined as dollar-quoted literals with a tag that does not occur in them, so no value can end
+ *   its quote; both statements are parsed and planned on every request.
+ *
+ * On both native paths, when the result must be checked before committing (a single object was
+ * asked for), an explicit transaction is used instead.
  */
 import type { Db, Row } from "../db.ts";
 import {
