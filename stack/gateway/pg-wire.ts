@@ -480,7 +480,7 @@ export class PgWireConnection {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         reject(new PgConnectionError("CONNECT_TIMEOUT", `connecting to ${config.hostname}:${config.port} timed out`));
-        connection?.close();
+        void connection?.close();
       }, timeoutMs);
     });
     const connecting = Deno.connect({ hostname: config.hostname, port: config.port });
@@ -500,7 +500,7 @@ export class PgWireConnection {
       await Promise.race([c.startup(config), timeout]);
       return c;
     } catch (e) {
-      if (connection) connection.close();
+      if (connection) void connection.close();
       else connecting.then((tcp) => tcp.close(), () => {}); // timed out before the socket was ready
       throw e;
     } finally {
@@ -605,6 +605,7 @@ export class PgWireConnection {
           }
           this.dispatch(buf[off], buf, off + 5, off + 1 + size);
           off += 1 + size;
+          if (this.closedError) break;
         }
         if (off === len) off = len = 0;
         if (buf.length > 1024 * 1024 && len === 0) buf = new Uint8Array(64 * 1024);
@@ -640,23 +641,36 @@ export class PgWireConnection {
     this.shutdown(new PgConnectionError("CONNECTION_PROTOCOL", `protocol confusion: ${why}; connection closed`));
   }
 
-  private shutdown(reason: Error): void {
+  /** Marks the connection closed, fails the operation in flight, closes the socket (after `farewell`). */
+  private shutdown(reason: Error, farewell?: Uint8Array): void {
     if (this.closedError) return;
     this.closedError = reason;
-    try {
-      this.conn.close();
-    } catch { /* already closed */ }
+    const closeSocket = () => {
+      try {
+        this.conn.close();
+      } catch { /* already closed */ }
+    };
+    this.socketClosed = farewell
+      ? this.conn.write(farewell).then(closeSocket, closeSocket)
+      : Promise.resolve(closeSocket());
     const op = this.op;
     this.op = null;
     op?.fail(reason);
     this.onClose?.();
   }
 
-  /** Closes the connection (Terminate first when idle); any operation in flight fails. */
-  close(): void {
-    if (this.closedError) return;
-    if (!this.op) this.conn.write(new Uint8Array([0x58, 0, 0, 0, 4])).catch(() => {});
-    this.shutdown(new PgConnectionError("CONNECTION_ENDED", "the connection was closed by the gateway"));
+  private socketClosed: Promise<void> | null = null;
+
+  /**
+   * Closes the connection: when idle, with a Terminate message (Postgres ends the session without
+   * logging a lost client); any operation in flight fails. Resolves once the socket is closed.
+   */
+  close(): Promise<void> {
+    if (!this.closedError) {
+      const terminate = this.op ? undefined : new Uint8Array([0x58, 0, 0, 0, 4]);
+      this.shutdown(new PgConnectionError("CONNECTION_ENDED", "the connection was closed by the gateway"), terminate);
+    }
+    return this.socketClosed ?? Promise.resolve();
   }
 
   private async send(bytes: Uint8Array): Promise<void> {
@@ -690,9 +704,9 @@ export class PgWireConnection {
   }
 
   /**
-   * Adds Parse (named) + Describe for `sql` to the pipeline; `commit(result, index)` registers it
-   * once the pipeline's answer shows it parsed (`index`: its place among the pipeline's Parses and
-   * Describes).
+   * Adds Parse (a new named statement) and, when asked, Describe for `sql` to the pipeline; returns
+   * the name. The caller `remember`s it once the answer shows it parsed (ParseComplete messages
+   * come in the order of the Parses; an error skips the rest of the pipeline).
    */
   prepare(w: Writer, sql: string, describe: boolean): string {
     const name = `p${++this.statementCounter}`;
@@ -895,11 +909,11 @@ export class PgWirePool {
 
   /** Gives a connection back; one that is closed or not idle is dropped. */
   release(c: PgWireConnection, healthy: boolean): void {
-    if (!healthy && !c.closed) c.close(); // onClose counts it out and serves a waiter
+    if (!healthy && !c.closed) void c.close(); // onClose counts it out and serves a waiter
     if (c.closed) return;
     const w = this.waiters.shift();
     if (w) w.resolve(c);
-    else if (this.ended) c.close();
+    else if (this.ended) void c.close();
     else this.idle.push(c);
   }
 
@@ -907,7 +921,7 @@ export class PgWirePool {
     this.count++;
     return PgWireConnection.connect(this.config).then((c) => {
       c.onClose = () => this.closed(c);
-      if (this.ended) c.close();
+      if (this.ended) void c.close();
       return c;
     }, (e) => {
       this.count--;
@@ -930,7 +944,6 @@ export class PgWirePool {
     for (const w of this.waiters.splice(0)) {
       w.reject(new PgConnectionError("CONNECTION_ENDED", "the pool is closed"));
     }
-    for (const c of this.idle.splice(0)) c.close();
-    await Promise.resolve();
+    await Promise.all(this.idle.splice(0).map((c) => c.close()));
   }
 }

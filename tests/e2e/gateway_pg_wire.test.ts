@@ -135,7 +135,7 @@ nativeTest("SCRAM-SHA-256, md5, password and trust authentication; a wrong passw
       const r = await conn.query("select current_user as u, current_setting('application_name') as app");
       return r.results[0][0];
     } finally {
-      conn.close();
+      await conn.close();
     }
   };
   assert.deepEqual(await whoami(config), ["postgres", "parley-wire-test"], "SCRAM (the cluster's default)");
