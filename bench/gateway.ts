@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- gateway [--engines pglite,native] [--seconds 5] [--clients 8]`
+ * `npm run bench -- gateway [--engines pglite,native] [--seconds 5] [--clients 8] [--rounds 1]
+ *   [--slice-ms 250] [--compare]`
  *
  * RPC round trips per second for a trivial function, `public.bench_echo(x integer)`, called by
  * `--clients` concurrent clients in a separate process (as applications are):
@@ -7,8 +8,13 @@
  *     wire-protocol server), `select public.bench_echo($1)`;
  *   - gateway: through the gateway as supabase-js calls it, `POST /rest/v1/rpc/bench_echo` with an
  *     authenticated user's JWT (verification, per-request settings and role, JSON in and out).
- * Both on each engine, measured in the same run; prints one table with the ratio gateway / direct
- * and the CPU time each request costs the client, the gateway process and Postgres (native).
+ * Both on each engine, measured in the same run, INTERLEAVED: each side has its own client process,
+ * started and warmed up once, and they take turns in slices of `--slice-ms` until each has run
+ * `--seconds`, so that load from elsewhere on the machine falls on both alike. Prints one table with
+ * the ratio gateway / direct and the CPU time each round trip costs the client, the gateway process
+ * and Postgres (native). `--rounds n` repeats the whole measurement to show the spread;
+ * `--compare` also measures, on native, the gateway with RPC calls through postgres.js instead of
+ * its own wire-protocol client (a third side in the same interleaving).
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -30,14 +36,16 @@ interface ClientJob {
   anonKey: string;
   token: string;
   clients: number;
-  seconds: number;
 }
 
-interface ClientResult {
-  rate: number;
-  p50: number;
-  /** CPU seconds the client process used while counting. */
+/** What a client process reports for one slice. */
+interface SliceResult {
+  count: number;
+  /** Seconds from the slice's start until its last call ended. */
+  elapsed: number;
+  /** CPU seconds the client process used in the slice. */
   cpu: number;
+  latencies: number[];
 }
 
 interface Measured {
@@ -56,35 +64,53 @@ export default async function run(argv: string[]): Promise<void> {
       engines: { type: "string" },
       seconds: { type: "string", default: "5" },
       clients: { type: "string", default: "8" },
+      rounds: { type: "string", default: "1" },
+      "slice-ms": { type: "string", default: "250" },
+      compare: { type: "boolean", default: false },
     },
   });
-  const seconds = Number(values.seconds);
-  const clients = Number(values.clients);
+  const o = {
+    seconds: Number(values.seconds),
+    clients: Number(values.clients),
+    rounds: Number(values.rounds),
+    sliceMs: Number(values["slice-ms"]),
+    compare: values.compare,
+  };
   const engines = (values.engines?.split(",") ??
     ((await findPostgres()) ? ["pglite", "native"] : ["pglite"])) as EngineKind[];
 
   console.log(
-    `gateway bench: ${clients} concurrent clients, ${seconds}s per measurement, engines ${engines.join(", ")}`,
+    `gateway bench: ${o.clients} concurrent clients, ${o.seconds}s per side in ${o.sliceMs} ms slices taken in ` +
+      `turns, ${o.rounds} round(s), engines ${engines.join(", ")}`,
   );
   const rows: string[][] = [];
+  const ratios = new Map<string, number[]>();
   for (const kind of engines) {
-    const { direct, gateway } = await measureEngine(kind, clients, seconds);
-    const cpu = (m: Measured) =>
-      `${m.cpuClient.toFixed(0)} / ${m.cpuServer.toFixed(0)} / ${m.cpuPostgres?.toFixed(0) ?? "-"}`;
-    rows.push([
-      kind,
-      direct.rate.toFixed(0),
-      gateway.rate.toFixed(0),
-      `${(gateway.rate / direct.rate * 100).toFixed(0)}%`,
-      `${direct.p50.toFixed(2)} / ${gateway.p50.toFixed(2)}`,
-      cpu(direct),
-      cpu(gateway),
-    ]);
+    for (const result of await measureEngine(kind, o)) {
+      const key = `${kind}, gateway's db client ${result.variant}`;
+      ratios.set(key, [...(ratios.get(key) ?? []), result.gateway.rate / result.direct.rate]);
+      const cpu = (m: Measured) =>
+        `${m.cpuClient.toFixed(0)} / ${m.cpuServer.toFixed(0)} / ${m.cpuPostgres?.toFixed(0) ?? "-"}`;
+      const { direct, gateway } = result;
+      rows.push([
+        kind,
+        String(result.round),
+        result.variant,
+        direct.rate.toFixed(0),
+        gateway.rate.toFixed(0),
+        `${(gateway.rate / direct.rate * 100).toFixed(0)}%`,
+        `${direct.p50.toFixed(2)} / ${gateway.p50.toFixed(2)}`,
+        cpu(direct),
+        cpu(gateway),
+      ]);
+    }
   }
-  console.log(`\nRPC round trips per second, public.bench_echo(x integer), ${clients} clients (same run):\n`);
+  console.log(`\nRPC round trips per second, public.bench_echo(x integer), ${o.clients} clients (same run):\n`);
   printTable([
     [
       "engine",
+      "round",
+      "gateway's db client",
       "direct rt/s",
       "gateway rt/s",
       "gateway/direct",
@@ -94,24 +120,46 @@ export default async function run(argv: string[]): Promise<void> {
     ],
     ...rows,
   ]);
+  if (o.rounds > 1) {
+    console.log(`\ngateway/direct over ${o.rounds} rounds (median, min-max):`);
+    for (const [key, list] of ratios) {
+      const sorted = [...list].sort((a, b) => a - b);
+      const pct = (r: number) => `${(r * 100).toFixed(0)}%`;
+      const mid = sorted.length % 2
+        ? sorted[(sorted.length - 1) / 2]
+        : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+      console.log(`  ${key}: ${pct(mid)} (${pct(sorted[0])}-${pct(sorted.at(-1)!)})`);
+    }
+  }
   console.log(
     "\nserver = the process holding the gateway (and PGlite); pg = native Postgres backends. " +
-      "All processes share this machine's CPUs.",
+      "All processes share this machine's CPUs; the sides took turns, so both met the same load.",
   );
 }
 
 function printTable(rows: string[][]): void {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   for (const [i, row] of rows.entries()) {
-    console.log(row.map((cell, j) => j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j])).join("   "));
+    console.log(row.map((cell, j) => j <= 2 ? cell.padEnd(widths[j]) : cell.padStart(widths[j])).join("   "));
     if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("   "));
   }
 }
 
-async function measureEngine(kind: EngineKind, clients: number, seconds: number) {
+interface EngineResult {
+  round: number;
+  variant: string;
+  direct: Measured;
+  gateway: Measured;
+}
+
+async function measureEngine(
+  kind: EngineKind,
+  o: { clients: number; seconds: number; rounds: number; sliceMs: number; compare: boolean },
+): Promise<EngineResult[]> {
   console.log(`\n${kind}: starting a throwaway database and the gateway`);
   const engine = await startEngine(kind, { port: freePort() });
-  let gateway: Awaited<ReturnType<typeof startGateway>> | null = null;
+  const gateways: { variant: string; gateway: Awaited<ReturnType<typeof startGateway>> }[] = [];
+  const clients: Client[] = [];
   try {
     await prepareDatabase(engine);
     await engine.db.exec(`
@@ -120,7 +168,23 @@ async function measureEngine(kind: EngineKind, clients: number, seconds: number)
       grant execute on function public.bench_echo(integer) to authenticated;
     `);
     const keys = await loadKeys();
-    gateway = await startGateway({ engine, keys, config: await readSupabaseConfig(), port: 0, watchFunctions: false });
+    const config = await readSupabaseConfig();
+    const variants: ("wire" | "postgres.js" | "pglite")[] = kind === "pglite"
+      ? ["pglite"]
+      : o.compare
+      ? ["wire", "postgres.js"]
+      : ["wire"];
+    for (const variant of variants) {
+      const gateway = await startGateway({
+        engine,
+        keys,
+        config,
+        port: 0,
+        watchFunctions: false,
+        ...(variant === "pglite" ? {} : { nativeClient: variant }),
+      });
+      gateways.push({ variant, gateway });
+    }
     const now = Math.floor(Date.now() / 1000);
     const token = await signJwt({
       sub: crypto.randomUUID(),
@@ -129,62 +193,125 @@ async function measureEngine(kind: EngineKind, clients: number, seconds: number)
       iat: now,
       exp: now + 3600,
     }, keys.key);
-    const job = { dbUrl: engine.url, url: gateway.url, anonKey: keys.anonKey, token, clients, seconds };
+    const job = { dbUrl: engine.url, anonKey: keys.anonKey, token, clients: o.clients };
     const postgresPid = kind === "native" ? await postmasterPid(engine) : null;
-    const direct = await measure({ ...job, mode: "direct" }, postgresPid);
-    const through = await measure({ ...job, mode: "gateway" }, postgresPid);
-    return { direct, gateway: through };
+    const sides = [
+      { name: "direct", client: await Client.start({ ...job, url: "", mode: "direct" }) },
+      ...await Promise.all(gateways.map(async ({ variant, gateway }) => ({
+        name: variant,
+        client: await Client.start({ ...job, url: gateway.url, mode: "gateway" }),
+      }))),
+    ];
+    clients.push(...sides.map((s) => s.client));
+    // warm up every side (connections, prepared statements, JIT)
+    for (const side of sides) await side.client.slice(WARMUP_MS);
+
+    // the backends are found once per round (scanning /proc on every slice would cost this process CPU)
+    let backends: number[] = [];
+    const sample = () => ({
+      server: cpuSeconds(Deno.pid),
+      pg: backends.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+    });
+    const results: EngineResult[] = [];
+    for (let round = 1; round <= o.rounds; round++) {
+      backends = postgresPid === null ? [] : childPids(postgresPid);
+      const totals = sides.map(() => ({ count: 0, elapsed: 0, cpu: 0, server: 0, pg: 0, latencies: [] as number[] }));
+      const slices = Math.max(1, Math.round(o.seconds * 1000 / o.sliceMs));
+      for (let s = 0; s < slices; s++) {
+        // rotate who goes first, so that no side always follows the same one
+        for (let k = 0; k < sides.length; k++) {
+          const i = (s + k) % sides.length;
+          const before = sample();
+          const r = await sides[i].client.slice(o.sliceMs);
+          const after = sample();
+          const t = totals[i];
+          t.count += r.count;
+          t.elapsed += r.elapsed;
+          t.cpu += r.cpu;
+          t.server += after.server - before.server;
+          t.pg += after.pg - before.pg;
+          for (const l of r.latencies) if (t.latencies.length < 500_000) t.latencies.push(l);
+        }
+      }
+      const measured = totals.map((t): Measured => {
+        const perRt = (seconds: number) => seconds / t.count * 1e6;
+        t.latencies.sort((a, b) => a - b);
+        return {
+          rate: t.count / t.elapsed,
+          p50: t.latencies[Math.floor(t.latencies.length / 2)] ?? 0,
+          cpuClient: perRt(t.cpu),
+          cpuServer: perRt(t.server),
+          cpuPostgres: postgresPid === null ? null : perRt(t.pg),
+        };
+      });
+      console.log(
+        `  round ${round}: ` + sides.map((side, i) => `${side.name} ${measured[i].rate.toFixed(0)} rt/s`).join(", "),
+      );
+      for (let i = 1; i < sides.length; i++) {
+        results.push({ round, variant: sides[i].name, direct: measured[0], gateway: measured[i] });
+      }
+    }
+    return results;
   } finally {
-    await gateway?.stop();
+    for (const client of clients) await client.stop();
+    for (const { gateway } of gateways) await gateway.stop();
     await engine.stop();
   }
 }
 
+const WARMUP_MS = 1000;
+
 /**
- * Runs the client process for one measurement. It prints `begin` and `end` around the counted
- * period (CPU of the gateway process and Postgres backends is sampled then, while the client's
- * connections are still open), then its result, and exits when its stdin closes.
+ * A client process for one side. It connects once, then runs a slice whenever asked (a line
+ * `<ms>` on its stdin): its concurrent callers issue calls until the slice's time is up, wait for
+ * the calls in flight, and it answers one JSON line. Between slices it is idle, its connections
+ * open (their backends idle).
  */
-async function measure(job: ClientJob, postgresPid: number | null): Promise<Measured> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", fileURLToPath(import.meta.url), "--client", JSON.stringify(job)],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const sample = () => ({ server: cpuSeconds(Deno.pid), pg: postgresPid === null ? 0 : childrenCpu(postgresPid) });
-  let begin = sample();
-  let end = begin;
-  let result: ClientResult | null = null;
+class Client {
+  private lines: AsyncIterator<string>;
+  private writer: WritableStreamDefaultWriter<Uint8Array>;
+
+  private constructor(private readonly child: Deno.ChildProcess, readonly mode: string) {
+    this.lines = lines(child.stdout)[Symbol.asyncIterator]();
+    this.writer = child.stdin.getWriter();
+  }
+
+  static async start(job: ClientJob): Promise<Client> {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", fileURLToPath(import.meta.url), "--client", JSON.stringify(job)],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const client = new Client(child, job.mode);
+    if ((await client.lines.next()).value !== "ready") throw new Error(`bench client (${job.mode}) did not start`);
+    return client;
+  }
+
+  async slice(ms: number): Promise<SliceResult> {
+    await this.writer.write(new TextEncoder().encode(`${ms}\n`));
+    const { value, done } = await this.lines.next();
+    if (done || !value?.startsWith("{")) throw new Error(`bench client (${this.mode}) failed`);
+    return JSON.parse(value);
+  }
+
+  async stop(): Promise<void> {
+    await this.writer.close().catch(() => {});
+    await this.child.status;
+  }
+}
+
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   let buffer = "";
-  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
     buffer += chunk;
     let nl;
     while ((nl = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, nl);
+      yield buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
-      if (line === "begin") begin = sample();
-      else if (line === "end") end = sample();
-      else if (line.startsWith("{")) result = JSON.parse(line);
     }
-    if (result) break;
   }
-  await child.stdin.close();
-  const status = await child.status;
-  if (!status.success || !result) throw new Error(`bench client (${job.mode}) failed`);
-  const count = result.rate * job.seconds;
-  const perRt = (seconds: number) => seconds / count * 1e6;
-  console.log(`  ${job.mode.padEnd(8)} ${result.rate.toFixed(0)} round trips/s`);
-  return {
-    rate: result.rate,
-    p50: result.p50,
-    cpuClient: perRt(result.cpu),
-    cpuServer: perRt(end.server - begin.server),
-    cpuPostgres: postgresPid === null ? null : perRt(end.pg - begin.pg),
-  };
 }
-
-const WARMUP_SECONDS = 1;
 
 /** user + system CPU seconds of a process (Linux /proc); 0 where unavailable. */
 function cpuSeconds(pid: number): number {
@@ -196,19 +323,19 @@ function cpuSeconds(pid: number): number {
   }
 }
 
-/** CPU seconds of a postmaster's children (the backends): only this cluster's. */
-function childrenCpu(postmaster: number): number {
-  let total = 0;
+/** A postmaster's children (the backends and workers): only this cluster's. */
+function childPids(postmaster: number): number[] {
+  const pids: number[] = [];
   try {
     for (const entry of Deno.readDirSync("/proc")) {
       if (!/^\d+$/.test(entry.name)) continue;
       try {
         const fields = Deno.readTextFileSync(`/proc/${entry.name}/stat`).split(") ")[1].split(" ");
-        if (Number(fields[1]) === postmaster) total += cpuSeconds(Number(entry.name));
+        if (Number(fields[1]) === postmaster) pids.push(Number(entry.name));
       } catch { /* gone */ }
     }
   } catch { /* no /proc */ }
-  return total;
+  return pids;
 }
 
 async function postmasterPid(engine: Engine): Promise<number | null> {
@@ -224,63 +351,64 @@ async function postmasterPid(engine: Engine): Promise<number | null> {
 
 if (import.meta.main && Deno.args[0] === "--client") {
   const job = JSON.parse(Deno.args[1]) as ClientJob;
-  const { result, close } = await runClient(job);
-  console.log(JSON.stringify(result));
-  // keep the connections (and their backends) until the parent has sampled CPU
-  for await (const _ of Deno.stdin.readable) { /* until closed */ }
+  const { call, close } = connect(job);
+  console.log("ready");
+  let next = 0;
+  for await (const line of lines(Deno.stdin.readable)) {
+    const ms = Number(line);
+    const result = await runSlice(call, job.clients, ms, next);
+    next += result.count + job.clients;
+    console.log(JSON.stringify(result));
+  }
   await close();
   Deno.exit(0);
 }
 
-async function runClient(job: ClientJob): Promise<{ result: ClientResult; close: () => Promise<void> }> {
-  let call: (i: number) => Promise<void>;
-  let close = async () => {};
+function connect(job: ClientJob): { call: (i: number) => Promise<void>; close: () => Promise<void> } {
   if (job.mode === "direct") {
     const sql = postgres(job.dbUrl, { max: job.clients, onnotice: () => {} });
-    close = () => sql.end({ timeout: 5 });
-    call = async (i) => {
-      const [row] = await sql.unsafe("select public.bench_echo($1) as v", [i]);
-      if (row.v !== i) throw new Error("wrong answer");
+    return {
+      close: () => sql.end({ timeout: 5 }),
+      call: async (i) => {
+        const [row] = await sql.unsafe("select public.bench_echo($1) as v", [i]);
+        if (row.v !== i) throw new Error("wrong answer");
+      },
     };
-  } else {
-    const url = `${job.url}/rest/v1/rpc/bench_echo`;
-    // the headers supabase-js sends for an rpc() call
-    const headers = {
-      apikey: job.anonKey,
-      authorization: `Bearer ${job.token}`,
-      "content-type": "application/json",
-      "x-client-info": "supabase-js-deno/2.109.0",
-    };
-    call = async (i) => {
+  }
+  const url = `${job.url}/rest/v1/rpc/bench_echo`;
+  // the headers supabase-js sends for an rpc() call
+  const headers = {
+    apikey: job.anonKey,
+    authorization: `Bearer ${job.token}`,
+    "content-type": "application/json",
+    "x-client-info": "supabase-js-deno/2.109.0",
+  };
+  return {
+    close: async () => {},
+    call: async (i) => {
       const res = await fetch(url, { method: "POST", headers, body: JSON.stringify({ x: i }) });
       const text = await res.text();
       if (res.status !== 200 || Number(text) !== i) throw new Error(`gateway answered ${res.status} ${text}`);
-    };
-  }
-  const begin = performance.now() + WARMUP_SECONDS * 1000;
-  const end = begin + job.seconds * 1000;
-  let count = 0;
-  let cpuAtBegin = -1;
-  const latencies: number[] = [];
-  const loop = async (client: number) => {
-    let i = client * 1_000_000;
-    while (true) {
-      const t = performance.now();
-      if (t >= end) return;
-      if (t >= begin && cpuAtBegin < 0) {
-        cpuAtBegin = cpuSeconds(Deno.pid);
-        console.log("begin");
-      }
-      await call(++i);
-      if (t >= begin && performance.now() < end) {
-        count++;
-        if (latencies.length < 500_000) latencies.push(performance.now() - t);
-      }
-    }
+    },
   };
-  await Promise.all(Array.from({ length: job.clients }, (_, c) => loop(c)));
-  const cpu = cpuSeconds(Deno.pid) - cpuAtBegin;
-  console.log("end");
-  latencies.sort((a, b) => a - b);
-  return { result: { rate: count / job.seconds, p50: latencies[Math.floor(latencies.length / 2)] ?? 0, cpu }, close };
+}
+
+/** `clients` concurrent callers issue calls for `ms`; the slice ends when the last call has. */
+async function runSlice(call: (i: number) => Promise<void>, clients: number, ms: number, first: number) {
+  const cpuAtStart = cpuSeconds(Deno.pid);
+  const start = performance.now();
+  const end = start + ms;
+  let count = 0;
+  let i = first % 1_000_000_000;
+  const latencies: number[] = [];
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      await call(++i);
+      latencies.push(performance.now() - t);
+      count++;
+    }
+  }));
+  const elapsed = (performance.now() - start) / 1000;
+  return { count, elapsed, cpu: cpuSeconds(Deno.pid) - cpuAtStart, latencies } satisfies SliceResult;
 }

@@ -354,7 +354,8 @@ function requestSettings(
     );
   }
   const headers: Record<string, string> = {};
-  for (const [k, v] of req.headers) headers[k] = v;
+  // forEach, not for…of: Deno's Headers iterator sorts the whole list again for every entry
+  req.headers.forEach((v, k) => headers[k] = v);
   const cookies: Record<string, string> = {};
   const cookie = headers["cookie"];
   if (cookie) {
