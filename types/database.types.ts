@@ -1686,8 +1686,6 @@ export type Database = {
         "sequence_number": number | null;
         "parent_id": string | null;
         "depth": number | null;
-        "segment_start": number | null;
-        "segment_ancestry": (number)[] | null;
         "role": string | null;
         "content": string | null;
         "parts": Json | null;
@@ -1701,7 +1699,6 @@ export type Database = {
         "metadata": Json | null;
         "client_message_id": string | null;
         "author_id": string | null;
-        "content_search": unknown;
         "created_at": string | null;
         "updated_at": string | null;
         "artifact_versions": Json | null;
