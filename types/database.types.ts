@@ -907,35 +907,10 @@ export type Database = {
           "role": string;
           "status"?: string;
         };
-        Returns: {
-          "agent_model": string | null;
-          "agent_name": string | null;
-          "author_id": string | null;
-          "chat_id": string;
-          "chat_owner_id": string;
-          "client_message_id": string | null;
-          "content": string;
-          "content_search": unknown;
-          "created_at": string;
-          "depth": number;
-          "id": string;
-          "input_tokens": number | null;
-          "intent": string | null;
-          "latency_ms": number | null;
-          "metadata": NonNullable<Json>;
-          "output_tokens": number | null;
-          "parent_id": string | null;
-          "parts": Json | null;
-          "role": string;
-          "segment_ancestry": (number)[] | null;
-          "segment_start": number;
-          "sequence_number": number;
-          "status": string;
-          "updated_at": string;
-        };
+        Returns: Database["public"]["CompositeTypes"]["chat_message"];
         SetofOptions: {
           from: "*";
-          to: "messages";
+          to: "chat_message";
           isOneToOne: true;
           isSetofReturn: false;
         };
@@ -1076,35 +1051,10 @@ export type Database = {
       };
       "edit_message": {
         Args: { "client_message_id"?: string; "content": string; "message_id": string };
-        Returns: {
-          "agent_model": string | null;
-          "agent_name": string | null;
-          "author_id": string | null;
-          "chat_id": string;
-          "chat_owner_id": string;
-          "client_message_id": string | null;
-          "content": string;
-          "content_search": unknown;
-          "created_at": string;
-          "depth": number;
-          "id": string;
-          "input_tokens": number | null;
-          "intent": string | null;
-          "latency_ms": number | null;
-          "metadata": NonNullable<Json>;
-          "output_tokens": number | null;
-          "parent_id": string | null;
-          "parts": Json | null;
-          "role": string;
-          "segment_ancestry": (number)[] | null;
-          "segment_start": number;
-          "sequence_number": number;
-          "status": string;
-          "updated_at": string;
-        };
+        Returns: Database["public"]["CompositeTypes"]["chat_message"];
         SetofOptions: {
           from: "*";
-          to: "messages";
+          to: "chat_message";
           isOneToOne: true;
           isSetofReturn: false;
         };
@@ -1663,6 +1613,28 @@ export type Database = {
       [_ in never]: never;
     };
     CompositeTypes: {
+      "chat_message": {
+        "id": string | null;
+        "chat_id": string | null;
+        "sequence_number": number | null;
+        "parent_id": string | null;
+        "depth": number | null;
+        "role": string | null;
+        "content": string | null;
+        "parts": Json | null;
+        "agent_name": string | null;
+        "agent_model": string | null;
+        "intent": string | null;
+        "input_tokens": number | null;
+        "output_tokens": number | null;
+        "latency_ms": number | null;
+        "status": string | null;
+        "metadata": Json | null;
+        "client_message_id": string | null;
+        "author_id": string | null;
+        "created_at": string | null;
+        "updated_at": string | null;
+      };
       "chat_share_token": {
         "share_id": string | null;
         "token": string | null;

@@ -4,13 +4,38 @@
 -- segment_ancestry). A client navigates branches with id, parent_id, depth and sequence_number, as
 -- the realtime payload and get_shared_chat already have it.
 
-alter type public.message_with_artifacts
-  drop attribute content_search,
-  drop attribute segment_start,
-  drop attribute segment_ancestry;
+drop function public.get_messages(uuid, uuid, bigint, bigint, integer);
+drop type public.message_with_artifacts;
 
--- The same function as 20261122520000_append_path.sql, selecting the type's remaining columns.
-create or replace function public.get_messages(
+-- Created anew rather than altered: a composite type keeps dropped attributes as empty slots, and
+-- every row a function returns would be converted to that layout.
+create type public.message_with_artifacts as (
+  id uuid,
+  chat_id uuid,
+  sequence_number bigint,
+  parent_id uuid,
+  depth integer,
+  role text,
+  content text,
+  parts jsonb,
+  agent_name text,
+  agent_model text,
+  intent text,
+  input_tokens integer,
+  output_tokens integer,
+  latency_ms integer,
+  status text,
+  metadata jsonb,
+  client_message_id text,
+  author_id uuid,
+  created_at timestamptz,
+  updated_at timestamptz,
+  artifact_versions jsonb
+);
+comment on type public.message_with_artifacts is
+  'A get_messages row: the message''s columns and artifact_versions, the versions of non-hidden artifacts it created.';
+
+create function public.get_messages(
   chat_id uuid,
   leaf_id uuid default null,
   before bigint default null,
@@ -128,6 +153,7 @@ begin
   order by p.sequence_number;
 end
 $$;
+grant execute on function public.get_messages(uuid, uuid, bigint, bigint, integer) to authenticated;
 comment on function public.get_messages(uuid, uuid, bigint, bigint, integer) is
   'A page of the branch ending at leaf_id (default: the chat''s current leaf), oldest first. Each row: id, chat_id, '
   'sequence_number, parent_id, depth, role, content, parts, agent_name, agent_model, intent, input_tokens, '

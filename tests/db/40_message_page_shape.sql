@@ -1,8 +1,9 @@
 -- A page of get_messages carries what a client uses (the columns its comment lists), on both of
--- its paths (a chat without artifacts, and one with them), and never the search vector or the
--- branch storage columns.
+-- its paths (a chat without artifacts, and one with them), and never the search vector, the branch
+-- storage columns or the owner column the policies use; append_message and edit_message return
+-- the same columns but artifact_versions.
 begin;
-select plan(4);
+select plan(6);
 
 select tests.create_user('alice');
 select tests.authenticate_as('alice');
@@ -39,5 +40,15 @@ select is(
    from public.get_messages(current_setting('t.plain')::uuid) m),
   '[{"content": "hello there", "depth": 1}, {"content": "general kenobi", "depth": 2}]'::jsonb,
   'and the page itself is unchanged');
+select is(
+  (select array_agg(k order by k) from jsonb_object_keys(
+    (select to_jsonb(m) from public.append_message(current_setting('t.plain')::uuid, 'user', 'and again') m)) k),
+  (select array_remove(keys, 'artifact_versions') from expected_keys),
+  'append_message returns the same columns but artifact_versions');
+select is(
+  (select array_agg(k order by k) from jsonb_object_keys(
+    (select to_jsonb(m) from public.edit_message(current_setting('t.m')::uuid, 'a better BOM') m)) k),
+  (select array_remove(keys, 'artifact_versions') from expected_keys),
+  'and so does edit_message');
 select * from finish();
 rollback;
