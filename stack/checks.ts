@@ -3,7 +3,8 @@
  * - every table in public has row level security enabled;
  * - every view in public runs with the caller's rights (security_invoker);
  * - every security definer function outside the platform schemas pins its search_path;
- * - anon can execute no function in public except the deliberately public RPCs below.
+ * - anon can execute no function in public except the deliberately public RPCs below;
+ * - every function in public that an API role can execute (an RPC) is documented with a comment.
  */
 import type { Db } from "./db.ts";
 import { join } from "node:path";
@@ -55,6 +56,14 @@ export async function schemaViolations(db: Db): Promise<string[]> {
     where p.pronamespace = 'public'::regnamespace
       and has_function_privilege('anon', p.oid, 'execute')
       and p.proname <> all ($2::text[])
+      and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
+    union all
+    select format('RPC public.%s has no comment (document it with comment on function)', p.oid::regprocedure)
+    from pg_proc p
+    where p.pronamespace = 'public'::regnamespace
+      and (has_function_privilege('anon', p.oid, 'execute') or has_function_privilege('authenticated', p.oid, 'execute')
+        or has_function_privilege('service_role', p.oid, 'execute'))
+      and coalesce(obj_description(p.oid, 'pg_proc'), '') = ''
       and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
     order by 1
     `,

@@ -8,6 +8,7 @@ import { splitSql } from "../../stack/sql-split.ts";
 import { runPgtapFile } from "../../stack/pgtap.ts";
 import { applySqlFile, prepareDatabase } from "../../stack/database.ts";
 import { migrateUp, MigrationError } from "../../stack/supabase-cli.ts";
+import { schemaViolations } from "../../stack/checks.ts";
 import { startEngine } from "../../stack/engines/index.ts";
 import type { EngineKind } from "../../stack/engines/engine.ts";
 import { BIN, freePort, ROOT, TEST_HELPERS } from "../../stack/paths.ts";
@@ -93,6 +94,37 @@ Deno.test({
     } finally {
       await engine.stop();
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "the schema check passes the migrated schema and names each kind of violation",
+  ...slow,
+  async fn() {
+    const engine = await startEngine("pglite", { port: freePort() });
+    try {
+      await prepareDatabase(engine);
+      assert.deepEqual(await schemaViolations(engine.db), [], "the project's own schema");
+      await engine.db.exec(`
+        create table public.open_table (id int);
+        create function public.definer_without_path() returns int language sql security definer as 'select 1';
+        comment on function public.definer_without_path() is 'documented';
+        revoke execute on function public.definer_without_path() from anon, authenticated, service_role;
+        create function public.open_to_anon() returns int language sql as 'select 1';
+        grant execute on function public.open_to_anon() to anon;
+        comment on function public.open_to_anon() is 'documented';
+        create function public.undocumented() returns int language sql as 'select 1';
+        grant execute on function public.undocumented() to authenticated;
+      `);
+      assert.deepEqual((await schemaViolations(engine.db)).sort(), [
+        "RPC public.undocumented() has no comment (document it with comment on function)",
+        "anon can execute public.open_to_anon(), which is not a deliberately public RPC",
+        "security definer function definer_without_path() has no fixed search_path",
+        "table public.open_table has row level security disabled",
+      ]);
+    } finally {
+      await engine.stop();
     }
   },
 });
