@@ -119,6 +119,55 @@ create trigger chats_130_carry_owner
   for each row execute function private.chats_carry_owner();
 
 -- ---------------------------------------------------------------------------------------------
+-- A message as clients see it, in Realtime payloads and (20261122540000) as the message RPCs
+-- return it: the row without its search vector, the branch storage columns (segment_start,
+-- segment_ancestry) and chat_owner_id, which the policies use. It replaces private.message_change,
+-- the broadcast payload type of 20261122090000, which had the same columns.
+create type public.chat_message as (
+  id uuid,
+  chat_id uuid,
+  sequence_number bigint,
+  parent_id uuid,
+  depth integer,
+  role text,
+  content text,
+  parts jsonb,
+  agent_name text,
+  agent_model text,
+  intent text,
+  input_tokens integer,
+  output_tokens integer,
+  latency_ms integer,
+  status text,
+  metadata jsonb,
+  client_message_id text,
+  author_id uuid,
+  created_at timestamptz,
+  updated_at timestamptz
+);
+comment on type public.chat_message is
+  'A message as clients see it: Realtime payloads of messages, and what append_message and edit_message return '
+  '(get_messages rows have these columns and artifact_versions).';
+
+-- PL/pgSQL rather than SQL: a SQL function with a search_path setting is not inlined, and would be
+-- planned again in every transaction that calls it; this one is compiled once per session.
+create function private.chat_message(m public.messages)
+returns public.chat_message
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  return row(m.id, m.chat_id, m.sequence_number, m.parent_id, m.depth, m.role, m.content, m.parts, m.agent_name,
+    m.agent_model, m.intent, m.input_tokens, m.output_tokens, m.latency_ms, m.status, m.metadata, m.client_message_id,
+    m.author_id, m.created_at, m.updated_at)::public.chat_message;
+end
+$$;
+grant execute on function private.chat_message(public.messages) to authenticated;
+comment on function private.chat_message(public.messages) is
+  'A messages row as public.chat_message (Realtime payloads, and what the message RPCs return).';
+
+-- ---------------------------------------------------------------------------------------------
 -- The placing trigger (see the schema migration for what it guarantees; unchanged). The usual
 -- append is one UPDATE of the chat: it waits for the chat's other appenders (the row lock), and its
 -- SET reads the newest row once it has the lock, so number, parent and place come from the same
@@ -249,19 +298,30 @@ begin
   new.chat_owner_id := chat.owner_id;
 
   perform realtime.broadcast_changes('chat:' || new.chat_id::text, tg_op, tg_op, tg_table_name, tg_table_schema,
-    row(new.id, new.chat_id, new.sequence_number, new.parent_id, new.depth, new.role, new.content, new.parts,
-      new.agent_name, new.agent_model, new.intent, new.input_tokens, new.output_tokens, new.latency_ms, new.status,
-      new.metadata, new.client_message_id, new.author_id, new.created_at, new.updated_at)::private.message_change,
-    null::private.message_change);
+    private.chat_message(new), null::public.chat_message);
   return new;
 end
 $$;
 
--- inserts are broadcast by the placing trigger; updates still here
+-- inserts are broadcast by the placing trigger; updates still here (the trigger is for updates
+-- only now), with the same payload type
+create or replace function private.broadcast_message_change()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform realtime.broadcast_changes('chat:' || new.chat_id::text, tg_op, tg_op, tg_table_name, tg_table_schema,
+    private.chat_message(new), private.chat_message(old));
+  return null;
+end
+$$;
 drop trigger messages_900_broadcast on public.messages;
 create trigger messages_900_broadcast
   after update on public.messages
   for each row execute function private.broadcast_message_change();
+drop type private.message_change;
 
 -- ---------------------------------------------------------------------------------------------
 -- set_current_leaf also sets the leaf's cached place. It locks the chat before reading where the

@@ -1,48 +1,9 @@
--- append_message and edit_message return the message as a client sees it (public.chat_message:
--- the columns of a get_messages row but artifact_versions), not the table's row: no search vector
--- (a tsvector turned into text on every append), no branch storage columns (segment_start,
--- segment_ancestry) and no chat_owner_id, which the policies use. Their arguments, behaviour and
--- errors are unchanged; the return type changes, so both are dropped and created again with their
--- grants and comments.
-
-create type public.chat_message as (
-  id uuid,
-  chat_id uuid,
-  sequence_number bigint,
-  parent_id uuid,
-  depth integer,
-  role text,
-  content text,
-  parts jsonb,
-  agent_name text,
-  agent_model text,
-  intent text,
-  input_tokens integer,
-  output_tokens integer,
-  latency_ms integer,
-  status text,
-  metadata jsonb,
-  client_message_id text,
-  author_id uuid,
-  created_at timestamptz,
-  updated_at timestamptz
-);
-comment on type public.chat_message is
-  'A message as append_message and edit_message return it (get_messages rows have these columns and artifact_versions).';
-
-create function private.chat_message(m public.messages)
-returns public.chat_message
-language sql
-immutable
-set search_path = ''
-as $$
-  select row(m.id, m.chat_id, m.sequence_number, m.parent_id, m.depth, m.role, m.content, m.parts, m.agent_name,
-    m.agent_model, m.intent, m.input_tokens, m.output_tokens, m.latency_ms, m.status, m.metadata, m.client_message_id,
-    m.author_id, m.created_at, m.updated_at)::public.chat_message
-$$;
-grant execute on function private.chat_message(public.messages) to authenticated;
-comment on function private.chat_message(public.messages) is
-  'A messages row as public.chat_message (what the message RPCs return).';
+-- append_message and edit_message return the message as a client sees it (public.chat_message,
+-- 20261122520000: the columns of a get_messages row but artifact_versions, as Realtime payloads
+-- carry it), not the table's row: no search vector (a tsvector turned into text on every append),
+-- no branch storage columns (segment_start, segment_ancestry) and no chat_owner_id, which the
+-- policies use. Their arguments, behaviour and errors are unchanged; the return type changes, so
+-- both are dropped and created again with their grants and comments.
 
 drop function public.append_message(uuid, text, text, uuid, jsonb, text, text, text, integer, integer, integer, text, jsonb, text);
 drop function public.edit_message(uuid, text, text);
