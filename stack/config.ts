@@ -120,7 +120,7 @@ export async function readSupabaseConfig(path = SUPABASE_CONFIG): Promise<Supaba
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return structuredClone(DEFAULT_SUPABASE_CONFIG);
+    if (e instanceof Deno.errors.NotFound) return supabaseConfigFrom({}, dirname(path), path);
     throw e;
   }
   let toml: TomlTable;
@@ -137,8 +137,8 @@ export function supabaseConfigFrom(toml: TomlTable, baseDir: string, source = "c
   const get = new Getter(toml, source);
   const config: SupabaseConfig = {
     api: {
-      schemas: get.strings("api.schemas") ?? d.api.schemas,
-      extraSearchPath: get.strings("api.extra_search_path") ?? d.api.extraSearchPath,
+      schemas: get.strings("api.schemas") ?? [...d.api.schemas],
+      extraSearchPath: get.strings("api.extra_search_path") ?? [...d.api.extraSearchPath],
       maxRows: get.integer("api.max_rows") ?? d.api.maxRows,
     },
     auth: {

@@ -138,7 +138,6 @@ class Parser {
     this.pos += word.length;
     if (word === "true") return true;
     if (word === "false") return false;
-    if (/^[+-]?(0|[1-9](_?\d)*)$/.test(word)) return Number(word.replaceAll("_", ""));
     if (/^0x[0-9a-fA-F](_?[0-9a-fA-F])*$/.test(word)) return parseInt(word.slice(2).replaceAll("_", ""), 16);
     if (/^[+-]?(0|[1-9](_?\d)*)(\.\d(_?\d)*)?([eE][+-]?\d(_?\d)*)?$/.test(word)) {
       return Number(word.replaceAll("_", ""));

@@ -110,7 +110,7 @@ async function route(
     case "/user": {
       allow("GET", "PUT");
       if (method === "GET") {
-        const { user } = await o.executor.transaction((db) => requireUser(req, db, o));
+        const { user } = await o.executor.db.transaction((db) => requireUser(req, db, o));
         return jsonResponse(200, userJson(user));
       }
       return await updateUser(req, await readJson(req, o.maxBodyBytes), o);
@@ -121,7 +121,7 @@ async function route(
       if (scope !== "global" && scope !== "local" && scope !== "others") {
         throw new AuthError(400, "validation_failed", `Unsupported logout scope "${scope}"`);
       }
-      await o.executor.transaction(async (db) => {
+      await o.executor.db.transaction(async (db) => {
         const { user, claims } = await requireUser(req, db, o);
         await store.deleteSessions(
           db,
@@ -162,7 +162,7 @@ async function signup(body: Record<string, unknown>, client: ClientInfo, o: Auth
   const id = crypto.randomUUID();
   // Supabase Auth merges the identity's data into user_metadata
   const userMetadata = { ...data, sub: id, email, email_verified: true, phone_verified: false };
-  const result = await o.executor.transaction(async (db) => {
+  const result = await o.executor.db.transaction(async (db) => {
     if (await store.userByEmail(db, email)) return null;
     try {
       await store.createUser(db, { id, email, password, userMetadata });
@@ -189,7 +189,7 @@ async function passwordGrant(body: Record<string, unknown>, client: ClientInfo, 
   }
   const email = body.email.trim().toLowerCase();
   const password = typeof body.password === "string" ? body.password : "";
-  const result = await o.executor.transaction(async (db) => {
+  const result = await o.executor.db.transaction(async (db) => {
     const user = await store.userByEmail(db, email);
     const ok = await store.passwordMatches(db, user?.id ?? null, password);
     if (!user || !ok) return { error: new AuthError(400, "invalid_credentials", "Invalid login credentials") };
@@ -207,7 +207,7 @@ async function refreshGrant(body: Record<string, unknown>, o: AuthOptions): Prom
   if (typeof token !== "string" || token === "") {
     throw new AuthError(400, "validation_failed", "refresh_token required");
   }
-  const result = await o.executor.transaction(async (db) => {
+  const result = await o.executor.db.transaction(async (db) => {
     const outcome = await store.rotateRefreshToken(db, token, o.settings.refreshTokenReuseInterval);
     if (!outcome.ok) return outcome;
     const user = await store.userById(db, outcome.session.user_id);
@@ -227,7 +227,7 @@ async function refreshGrant(body: Record<string, unknown>, o: AuthOptions): Prom
 }
 
 async function updateUser(req: Request, body: Record<string, unknown>, o: AuthOptions): Promise<Response> {
-  const user = await o.executor.transaction(async (db) => {
+  const user = await o.executor.db.transaction(async (db) => {
     const { user } = await requireUser(req, db, o);
     if (typeof body.email === "string" && body.email.trim().toLowerCase() !== (user.email ?? "")) {
       throw new AuthError(

@@ -19,7 +19,6 @@ export interface RpcParam {
 export interface RpcFunction {
   schema: string;
   name: string;
-  oid: number;
   /** Input parameters, in order. */
   params: RpcParam[];
   returns: "void" | "scalar" | "composite";
@@ -47,7 +46,6 @@ export type Resolution =
 interface FunctionRow {
   schema: string;
   name: string;
-  oid: string | number;
   volatility: string;
   setof: boolean;
   returns: "void" | "scalar" | "composite" | "uncallable";
@@ -63,7 +61,7 @@ interface ArgRow {
 }
 
 const FUNCTIONS_SQL = `
-select n.nspname as schema, p.proname as name, p.oid::int8 as oid, p.provolatile::text as volatility,
+select n.nspname as schema, p.proname as name, p.provolatile::text as volatility,
   p.proretset as setof, p.pronargdefaults::int as n_defaults,
   pg_catalog.format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)) as signature,
   case
@@ -230,7 +228,6 @@ function toFunction(row: FunctionRow): RpcFunction | null {
   return {
     schema: row.schema,
     name: row.name,
-    oid: Number(row.oid),
     params,
     returns: row.returns,
     setof: row.setof,

@@ -10,28 +10,25 @@ const EXPOSED = "Content-Range, Content-Location, Content-Profile, Preference-Ap
 const DEFAULT_ALLOWED = "authorization, x-client-info, apikey, content-type, accept, accept-profile, " +
   "content-profile, prefer, range, x-supabase-api-version, x-retry-count";
 
-/** Headers for an actual (non-preflight) response. */
-export function corsHeaders(req: Request): Record<string, string> {
+/** The origin's part of every CORS answer: the origin itself (credentials allowed) or any. */
+function originHeaders(req: Request): Record<string, string> {
   const origin = req.headers.get("origin");
-  return {
-    "access-control-allow-origin": origin ?? "*",
-    ...(origin ? { "access-control-allow-credentials": "true", vary: "Origin" } : {}),
-    "access-control-expose-headers": EXPOSED,
-  };
+  return origin
+    ? { "access-control-allow-origin": origin, "access-control-allow-credentials": "true", vary: "Origin" }
+    : { "access-control-allow-origin": "*" };
 }
 
-export function isPreflight(req: Request): boolean {
-  return req.method === "OPTIONS";
+/** Headers for an actual (non-preflight) response. */
+export function corsHeaders(req: Request): Record<string, string> {
+  return { ...originHeaders(req), "access-control-expose-headers": EXPOSED };
 }
 
 /** The answer to a preflight. */
 export function preflight(req: Request): Response {
-  const origin = req.headers.get("origin");
   return new Response(null, {
     status: 204,
     headers: {
-      "access-control-allow-origin": origin ?? "*",
-      ...(origin ? { "access-control-allow-credentials": "true", vary: "Origin" } : {}),
+      ...originHeaders(req),
       "access-control-allow-methods": METHODS,
       "access-control-allow-headers": req.headers.get("access-control-request-headers") ?? DEFAULT_ALLOWED,
       "access-control-max-age": "3600",

@@ -44,8 +44,7 @@ export interface Executor {
    * `check` runs inside the transaction: when it throws, everything is rolled back.
    */
   run<T extends Row>(settings: [string, string][], statement: Statement, check?: (rows: T[]) => void): Promise<T[]>;
-  /** A transaction on the gateway's own connection (the Auth server's work). */
-  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /** The gateway's own connection (the Auth server's work, in `db.transaction`). */
   readonly db: Db;
 }
 
@@ -60,56 +59,54 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** One statement applying the settings in order (left to right in its select list). */
-function settingsSql(settings: [string, string][], param: (i: number) => string): string {
-  if (settings.length === 0) return "select 1";
-  return "select " + settings.map((_, i) => `pg_catalog.set_config(${param(2 * i)}, ${param(2 * i + 1)}, true)`)
-    .join(", ");
+/** One statement applying `count` settings in order (left to right in its select list). */
+function settingsSql(count: number, param: (i: number) => string): string {
+  if (count === 0) return "select 1";
+  return "select " +
+    Array.from({ length: count }, (_, i) => `pg_catalog.set_config(${param(2 * i)}, ${param(2 * i + 1)}, true)`)
+      .join(", ");
+}
+
+/** `select set_config($1::text, $2::text, true), …` for n settings, built once per count. */
+const settingsStatements: string[] = [];
+
+function settingsStatement(n: number): string {
+  return settingsStatements[n] ??= settingsSql(n, (i) => `$${i + 1}::text`);
+}
+
+/** The settings, then the statement, then `check`, in one transaction on `db` (parameters bound). */
+function runInTransaction<T extends Row>(
+  db: Db,
+  settings: [string, string][],
+  statement: Statement,
+  check?: (rows: T[]) => void,
+): Promise<T[]> {
+  return db.transaction(async (tx) => {
+    await tx.query(settingsStatement(settings.length), settings.flat());
+    const rows = await tx.query<T>(statement.sql((i) => `$${i + 1}::text`), statement.values);
+    check?.(rows);
+    return rows;
+  });
 }
 
 export function pgliteExecutor(db: Db): Executor {
   return {
     db,
-    transaction: (fn) => db.transaction(fn),
-    run<T extends Row>(settings: [string, string][], statement: Statement, check?: (rows: T[]) => void) {
-      return db.transaction(async (tx) => {
-        await tx.query(settingsSql(settings, (i) => `$${i + 1}`), settings.flat());
-        const rows = await tx.query<T>(statement.sql((i) => `$${i + 1}::text`), statement.values);
-        check?.(rows);
-        return rows;
-      });
-    },
+    run: (settings, statement, check) => runInTransaction(db, settings, statement, check),
   };
 }
 
 export function serverExecutor(db: Db): Executor {
   return {
     db,
-    transaction: (fn) => db.transaction(fn),
     async run<T extends Row>(settings: [string, string][], statement: Statement, check?: (rows: T[]) => void) {
-      if (check) {
-        return await db.transaction(async (tx) => {
-          await tx.query(settingsSql(settings, (i) => `$${i + 1}::text`), settings.flat());
-          const rows = await tx.query<T>(statement.sql((i) => `$${i + 1}::text`), statement.values);
-          check(rows);
-          return rows;
-        });
-      }
+      if (check) return await runInTransaction(db, settings, statement, check);
       const flat = settings.flat();
-      const text = settingsSql(settings, (i) => literal(flat[i])) + ";\n" +
+      const text = settingsSql(settings.length, (i) => literal(flat[i])) + ";\n" +
         statement.sql((i) => `${literal(statement.values[i])}::text`);
       return await db.exec<T>(text);
     },
   };
-}
-
-/** `select set_config($1, $2, true), …` for n settings: one prepared statement per count. */
-const settingsStatements: string[] = [];
-
-function settingsStatement(n: number): string {
-  return settingsStatements[n] ??= n === 0 ? "select 1" : "select " +
-    Array.from({ length: n }, (_, i) => `pg_catalog.set_config($${2 * i + 1}::text, $${2 * i + 2}::text, true)`)
-      .join(", ");
 }
 
 /**
@@ -129,7 +126,6 @@ function settingsStatement(n: number): string {
 export function wireExecutor(pool: PgWirePool, db: Db): Executor {
   return {
     db,
-    transaction: (fn) => db.transaction(fn),
     async run<T extends Row>(settings: [string, string][], statement: Statement, check?: (rows: T[]) => void) {
       const conn = await pool.acquire();
       const state = { status: "?" };

@@ -14,12 +14,13 @@ export class BodyReadError extends Error {}
  * refused before reading; a body that grows past it is cut off as soon as it does.
  */
 export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
-  const declared = req.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) {
+  const header = req.headers.get("content-length");
+  const declared = header !== null && /^\d+$/.test(header) ? Number(header) : null;
+  if (declared !== null && declared > limit) {
     await req.body?.cancel().catch(() => {});
-    throw new BodyTooLargeError(limit, Number(declared));
+    throw new BodyTooLargeError(limit, declared);
   }
-  if (declared !== null && /^\d+$/.test(declared)) {
+  if (declared !== null) {
     // The length is known and within the limit (the HTTP server never reads past it): one read,
     // without a stream reader (much of a small request's cost).
     try {

@@ -460,9 +460,6 @@ export class PgWireConnection {
   /** Statements to close with the next pipeline. */
   private readonly toClose: string[] = [];
   private statementCounter = 0;
-  readonly parameters = new Map<string, string>();
-  processId = 0;
-  secretKey = 0;
   /** Called once when the connection closes, for whatever reason. */
   onClose: (() => void) | null = null;
 
@@ -553,16 +550,11 @@ export class PgWireConnection {
         } else {
           throw new PgConnectionError("CONNECTION_AUTH", `unsupported authentication request ${kind}`);
         }
-      } else if (type === 0x4b) { // K BackendKeyData
-        this.processId = int32(data, 0);
-        this.secretKey = int32(data, 4);
-      } else if (type === 0x53) { // S ParameterStatus
-        const [k, v] = decoder.decode(data).split("\0");
-        this.parameters.set(k, v);
       } else if (type === 0x5a) { // Z ReadyForQuery
         this.op = null;
         return;
-      } else if (type !== 0x4e && type !== 0x76) { // notices, NegotiateProtocolVersion are fine
+      } else if (type !== 0x4e && type !== 0x76 && type !== 0x4b && type !== 0x53) {
+        // notices, NegotiateProtocolVersion, BackendKeyData and ParameterStatus are fine (not used)
         throw new PgConnectionError("CONNECTION_PROTOCOL", `unexpected message '${String.fromCharCode(type)}'`);
       }
     }
@@ -623,13 +615,9 @@ export class PgWireConnection {
       this.op.onMessage(type, buf, start, end);
       return;
     }
-    // between operations: notices and parameter changes are fine; a FATAL error ends the connection
-    if (type === 0x4e || type === 0x41) return;
-    if (type === 0x53) {
-      const [k, v] = decoder.decode(buf.subarray(start, end)).split("\0");
-      this.parameters.set(k, v);
-      return;
-    }
+    // between operations: notices, notifications and parameter changes are fine; a FATAL error ends
+    // the connection
+    if (type === 0x4e || type === 0x41 || type === 0x53) return;
     if (type === 0x45) {
       this.shutdown(errorResponse(buf, start, end));
       return;
@@ -761,7 +749,7 @@ export class PgWireConnection {
 
   /** Simple-protocol statements (no parameters), e.g. `commit`: one round trip. */
   query(sql: string): Promise<PipelineResult> {
-    this.out.begin(0x51).cstr(sql).end();
+    simpleQuery(this.out, sql);
     return this.run(1);
   }
 }

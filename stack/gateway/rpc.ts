@@ -173,7 +173,7 @@ const JSON_ACCEPT: Accept = { object: false, stripNulls: false, contentType: "ap
 
 function negotiate(header: string | null): Accept {
   if (header === null || header === "*/*" || header === "application/json") return JSON_ACCEPT;
-  const ranges = (header ?? "*/*").split(",").map((part, i) => {
+  const ranges = header.split(",").map((part, i) => {
     const type = mediaType(part) ?? "";
     const params = headerParams(part);
     const quality = params.q === undefined ? 1 : Number(params.q);
@@ -413,7 +413,7 @@ function buildCall(
     const args = usesArgs ? param(0) : "";
     const target = `${q(fn.schema)}.${q(fn.name)}`;
     const from = given.length
-      ? `pg_catalog.json_to_record(${args}::json) as _a(${given.map((p) => `${q(p.name)} ${p.type}`).join(", ")}), `
+      ? `pg_catalog.json_to_record(${args}::json) as _a(${given.map((p) => `${q(p.name)} ${p.type}`).join(", ")})`
       : "";
     const call = fn.bodyParam
       ? `${target}(${args}::${fn.bodyParam})`
@@ -422,10 +422,10 @@ function buildCall(
 
     let text: string;
     if (fn.returns === "void") {
-      text = `select ${call} ${from ? `from ${from.slice(0, -2)}` : ""}`;
+      text = `select ${call} ${from ? `from ${from}` : ""}`;
     } else if (!fn.setof && fn.returns === "scalar") {
       text = `select coalesce(${strip(`pg_catalog.to_json(${call})`)}::text, 'null') as body, 1 as n` +
-        (from ? ` from ${from.slice(0, -2)}` : "");
+        (from ? ` from ${from}` : "");
     } else {
       const composite = fn.returns === "composite";
       const columns = composite ? "_f.*" : "_f as _v";
@@ -437,7 +437,7 @@ function buildCall(
       const page = fn.setof
         ? `${o.limit !== null ? ` limit ${o.limit}` : ""}${o.offset ? ` offset ${o.offset}` : ""}`
         : "";
-      text = `with _src as (select ${columns} from ${from}${call} as _f) ` +
+      text = `with _src as (select ${columns} from ${from ? `${from}, ` : ""}${call} as _f) ` +
         `select ${agg} as body, pg_catalog.count(*)::int as n` +
         (o.count && fn.setof ? `, (select pg_catalog.count(*) from _src)::int as total` : "") +
         ` from (select * from _src${page}) as _r`;

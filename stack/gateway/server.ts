@@ -159,8 +159,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   };
 
-  const route = async (req: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
-    const url = new URL(req.url);
+  const route = async (req: Request, url: URL, info: Deno.ServeHandlerInfo): Promise<Response> => {
     const path = url.pathname;
     if (path.startsWith("/functions/v1/")) return await functions.handle(req, url);
     const service = path.startsWith("/rest/v1/") ? "rest" : path.startsWith("/auth/v1/") ? "auth" : null;
@@ -199,15 +198,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
   }, async (req, info) => {
     const started = performance.now();
+    const reqUrl = new URL(req.url);
     let res: Response;
     try {
-      res = await route(req, info);
+      res = await route(req, reqUrl, info);
     } catch (e) {
-      log(`gateway: ${req.method} ${new URL(req.url).pathname}: ${(e as Error).stack ?? e}`);
+      log(`gateway: ${req.method} ${reqUrl.pathname}: ${(e as Error).stack ?? e}`);
       res = errorResponse(internalError((e as Error).message), corsHeaders(req));
     }
     if (options.logRequests) {
-      log(`${req.method} ${new URL(req.url).pathname} ${res.status} ${(performance.now() - started).toFixed(1)}ms`);
+      log(`${req.method} ${reqUrl.pathname} ${res.status} ${(performance.now() - started).toFixed(1)}ms`);
     }
     return res;
   });
