@@ -226,10 +226,7 @@ begin
     elsif new.segment_start = new.sequence_number then
       -- the leaf had been moved (set_current_leaf) to a message with a later one in its segment:
       -- this one starts a new segment, under the parent's
-      select h.segment_ancestry || array[p.segment_start, p.sequence_number] into new.segment_ancestry
-      from public.messages p
-      join public.messages h on h.chat_id = p.chat_id and h.sequence_number = p.segment_start
-      where p.id = new.parent_id;
+      new.segment_ancestry := private.branch_ranges(new.parent_id);
     else
       new.segment_ancestry := null;
     end if;
@@ -342,10 +339,12 @@ begin
   end if;
   perform from public.chats c where c.id = set_current_leaf.chat_id for no key update;
   select m.parent_id, m.depth, m.segment_start, h.depth as head_depth,
-    not exists (
-      select 1 from public.messages n
-      where n.chat_id = m.chat_id and n.segment_start = m.segment_start and n.sequence_number > m.sequence_number
-    ) as ends_segment
+    -- the segment's last message (written so, not as "no later one exists": see the placing trigger)
+    m.sequence_number = (
+      select t.sequence_number from public.messages t
+      where t.chat_id = m.chat_id and t.segment_start = m.segment_start
+      order by t.sequence_number desc
+      limit 1) as ends_segment
     into leaf
   from public.messages m
   join public.messages h on h.chat_id = m.chat_id and h.sequence_number = m.segment_start

@@ -36,10 +36,14 @@ declare
   checked boolean;
 begin
   if append_message.client_message_id is not null then
-    -- A retry: the message is already there.
+    -- A retry: the message is already there (for a writer: a reader who may not write is refused,
+    -- as the insert would refuse them).
     select m.* into message from public.messages m
     where m.chat_id = append_message.chat_id and m.client_message_id = append_message.client_message_id;
     if found then
+      if not private.can_write_chat(append_message.chat_id) then
+        perform private.deny_chat(append_message.chat_id, 'write to it');
+      end if;
       return private.chat_message(message);
     end if;
   end if;
@@ -67,8 +71,7 @@ begin
         append_message.agent_name, append_message.agent_model, append_message.intent, append_message.input_tokens,
         append_message.output_tokens, append_message.latency_ms, append_message.status, append_message.metadata,
         append_message.client_message_id);
-      if not exists (select 1 from public.chats c where c.id = append_message.chat_id and c.owner_id = (select auth.uid()))
-        and not private.can_write_chat(append_message.chat_id) then
+      if not private.can_write_chat(append_message.chat_id) then
         perform private.deny_chat(append_message.chat_id, 'write to it');
       end if;
       -- a writer's own mistake (e.g. a parent from another chat)

@@ -2,7 +2,7 @@
 -- get_message_siblings, set_current_leaf and get_messages (branches, keyset pages), for the owner,
 -- an editor, a viewer, a stranger and anon; bad input writes nothing.
 begin;
-select plan(93);
+select plan(94);
 
 select tests.create_user('alice');
 select tests.create_user('bob');
@@ -116,6 +116,10 @@ select is((select sequence_number from public.append_message('c1000000-0000-4000
 select tests.authenticate_as('bob');
 select is((select sequence_number from public.append_message('c1000000-0000-4000-8000-000000000001', 'user', 'retried by bob', client_message_id => 'k-1')),
   7::bigint, 'whoever retries, the key finds the message');
+select tests.authenticate_as('carol');
+select throws_ok($$ select public.append_message('c1000000-0000-4000-8000-000000000001', 'user', 'once', client_message_id => 'k-1') $$,
+  '42501', 'you may read this chat but not write to it', 'a viewer''s "retry" of an existing key is refused too');
+select tests.authenticate_as('bob');
 select is((select sequence_number from public.append_message('c1000000-0000-4000-8000-000000000001', 'user', 'direct')),
   8::bigint, 'numbering continues without a gap');
 select throws_ok($$ insert into public.messages (chat_id, role, content, sequence_number) values ('c1000000-0000-4000-8000-000000000001', 'user', 'x', 1) $$,
