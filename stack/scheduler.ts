@@ -12,7 +12,7 @@
 import type { Engine } from "./engines/engine.ts";
 import { describePgError } from "./db.ts";
 
-export interface ScheduledJob {
+interface ScheduledJob {
   name: string;
   schedule: string;
   command: string;

@@ -58,7 +58,7 @@ export async function sha256Hex(text: string): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export function newRefreshToken(): string {
+function newRefreshToken(): string {
   return base64url(crypto.getRandomValues(new Uint8Array(32)));
 }
 

@@ -164,14 +164,10 @@ async function signup(body: Record<string, unknown>, client: ClientInfo, o: Auth
   const userMetadata = { ...data, sub: id, email, email_verified: true, phone_verified: false };
   const result = await o.executor.db.transaction(async (db) => {
     if (await store.userByEmail(db, email)) return null;
-    try {
-      await store.createUser(db, { id, email, password, userMetadata });
-    } catch (e) {
-      if (isPgError(e) && e.code === "23505") return null;
-      throw e;
-    }
+    await store.createUser(db, { id, email, password, userMetadata });
     return await startSession(db, id, client);
   }).catch((e) => {
+    // a signup of the same email that committed first (the unique index on auth.users.email)
     if (isPgError(e) && e.code === "23505") return null;
     if (isPgError(e)) throw new AuthError(500, "unexpected_failure", "Database error saving new user");
     throw e;
@@ -336,7 +332,7 @@ function time(v: Date | string | null | undefined): string | null {
   return v instanceof Date ? v.toISOString() : v;
 }
 
-export function userJson(u: store.UserRow) {
+function userJson(u: store.UserRow) {
   const identities =
     (typeof u.identities === "string" ? JSON.parse(u.identities) : u.identities) as store.IdentityRow[];
   return {
@@ -438,7 +434,7 @@ function withVersion(res: Response): Response {
   return res;
 }
 
-export function authErrorResponse(req: Request, e: AuthError): Response {
+function authErrorResponse(req: Request, e: AuthError): Response {
   const asked = req.headers.get("x-supabase-api-version");
   const modern = asked !== null && /^\d{4}-\d{2}-\d{2}$/.test(asked) && asked >= API_VERSION;
   const body = modern

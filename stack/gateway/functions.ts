@@ -17,7 +17,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FunctionSettings } from "../config.ts";
 import { exists, ROOT } from "../paths.ts";
-import { bearerToken, BodyTooLargeError, HOP_BY_HOP, jsonResponse } from "./http.ts";
+import { bearerToken, BodyTooLargeError, declaredLength, HOP_BY_HOP, jsonResponse } from "./http.ts";
 import { JwtError, type JwtVerifier } from "./jwt.ts";
 import { READY_MARKER } from "./function-host.ts";
 import { corsHeaders } from "./cors.ts";
@@ -65,7 +65,9 @@ export class FunctionsRunner {
     const rest = url.pathname.slice("/functions/v1/".length);
     const slash = rest.indexOf("/");
     const name = slash < 0 ? rest : rest.slice(0, slash);
-    const spec = NAME.test(name) ? await this.find(name) : null;
+    // a running worker's spec, or the function's files (read when it starts; the watcher restarts it
+    // when they change)
+    const spec = NAME.test(name) ? this.workers.get(name)?.spec ?? await this.find(name) : null;
     if (!spec) return this.error(req, 404, "NOT_FOUND", "Requested function was not found");
 
     if (spec.verifyJwt && req.method !== "OPTIONS") {
@@ -78,10 +80,12 @@ export class FunctionsRunner {
         return this.error(req, 401, "UNAUTHORIZED_INVALID_JWT", `Invalid JWT: ${e.message}`);
       }
     }
-    const declared = req.headers.get("content-length");
-    if (declared && /^\d+$/.test(declared) && Number(declared) > this.o.maxBodyBytes) {
+    const tooLarge = () =>
+      this.error(req, 413, "PAYLOAD_TOO_LARGE", `Request body larger than ${this.o.maxBodyBytes} bytes`);
+    const declared = declaredLength(req);
+    if (declared !== null && declared > this.o.maxBodyBytes) {
       await req.body?.cancel().catch(() => {});
-      return this.error(req, 413, "PAYLOAD_TOO_LARGE", `Request body larger than ${this.o.maxBodyBytes} bytes`);
+      return tooLarge();
     }
 
     let port: number;
@@ -100,21 +104,19 @@ export class FunctionsRunner {
     // the worker answers uncompressed: the gateway's own server compresses for the client
     headers.set("accept-encoding", "identity");
     const target = `http://127.0.0.1:${port}/${name}${slash < 0 ? "" : rest.slice(slash)}${url.search}`;
-    const tooLarge = { hit: false };
+    const limited = { hit: false };
     let upstream: Response;
     try {
       upstream = await fetch(target, {
         method: req.method,
         headers,
-        body: req.body ? limitStream(req.body, this.o.maxBodyBytes, tooLarge) : null,
+        body: req.body ? limitStream(req.body, this.o.maxBodyBytes, limited) : null,
         redirect: "manual",
         // @ts-ignore: streaming request bodies need half duplex
         duplex: "half",
       });
     } catch (e) {
-      if (tooLarge.hit) {
-        return this.error(req, 413, "PAYLOAD_TOO_LARGE", `Request body larger than ${this.o.maxBodyBytes} bytes`);
-      }
+      if (limited.hit) return tooLarge();
       this.o.log(`functions: ${spec.name}: ${(e as Error).message}`);
       return this.error(req, 502, "WORKER_ERROR", "The function did not answer (please check logs)");
     }
@@ -151,7 +153,7 @@ export class FunctionsRunner {
 
   private worker(spec: Spec): Worker {
     const running = this.workers.get(spec.name);
-    if (running && !running.exited) return running;
+    if (running) return running; // an exited worker has left the map
     const worker = this.spawn(spec);
     this.workers.set(spec.name, worker);
     return worker;

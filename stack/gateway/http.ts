@@ -9,13 +9,18 @@ export class BodyTooLargeError extends Error {
 /** The client went away (or its body stream broke) while the body was being read. */
 export class BodyReadError extends Error {}
 
+/** The request's Content-Length, when it is a well-formed number. */
+export function declaredLength(req: Request): number | null {
+  const header = req.headers.get("content-length");
+  return header !== null && /^\d+$/.test(header) ? Number(header) : null;
+}
+
 /**
  * Reads a request body of at most `limit` bytes. A declared Content-Length above the limit is
  * refused before reading; a body that grows past it is cut off as soon as it does.
  */
 export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
-  const header = req.headers.get("content-length");
-  const declared = header !== null && /^\d+$/.test(header) ? Number(header) : null;
+  const declared = declaredLength(req);
   if (declared !== null && declared > limit) {
     await req.body?.cancel().catch(() => {});
     throw new BodyTooLargeError(limit, declared);
