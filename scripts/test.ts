@@ -9,7 +9,7 @@
  * 3. deno test for tests/functions/ and tests/e2e/ (they start the stack on the same engines).
  */
 import { join } from "node:path";
-import { startEngine } from "../stack/engines/index.ts";
+import { parseEngineList, startEngine } from "../stack/engines/index.ts";
 import type { EngineKind } from "../stack/engines/engine.ts";
 import { nativeTestable } from "../stack/engines/native.ts";
 import { applySqlFile, prepareDatabase } from "../stack/database.ts";
@@ -42,13 +42,7 @@ async function run(args: string[], env: Record<string, string> = {}) {
 
 async function engines(): Promise<EngineKind[]> {
   const wanted = Deno.env.get("PARLEY_TEST_ENGINES");
-  if (wanted) {
-    const list = wanted.split(",").map((s) => s.trim()).filter(Boolean);
-    for (const e of list) {
-      if (e !== "pglite" && e !== "native") throw new Error(`PARLEY_TEST_ENGINES: unknown engine ${e}`);
-    }
-    return list as EngineKind[];
-  }
+  if (wanted) return parseEngineList(wanted);
   return (await nativeTestable()) ? ["pglite", "native"] : ["pglite"];
 }
 

@@ -11,9 +11,9 @@
  */
 import assert from "node:assert/strict";
 import { createClient, type PostgrestError, type SupabaseClient } from "@supabase/supabase-js";
-import { prepareDatabase } from "../../stack/database.ts";
-import { applySqlFile } from "../../stack/database.ts";
-import { startEngine } from "../../stack/engines/index.ts";
+import { applySqlFile, prepareDatabase } from "../../stack/database.ts";
+import { startEngine, testEngines } from "../../stack/engines/index.ts";
+export { testEngines };
 import type { Engine, EngineKind } from "../../stack/engines/engine.ts";
 import { readSupabaseConfig, type SupabaseConfig } from "../../stack/config.ts";
 import { freePort, TEST_HELPERS } from "../../stack/paths.ts";
@@ -43,15 +43,6 @@ export interface TestStackOptions {
   gateway?: Partial<Omit<GatewayOptions, "engine" | "keys" | "config">>;
   /** Runs once the stack is up (e.g. creates the SQL a test needs, as the postgres superuser). */
   setup?: (stack: TestStack) => Promise<void>;
-}
-
-/** The engines e2e tests run on: PARLEY_TEST_ENGINES (comma list), default pglite. */
-export function testEngines(): EngineKind[] {
-  const list = (Deno.env.get("PARLEY_TEST_ENGINES") ?? "pglite").split(",").map((s) => s.trim()).filter(Boolean);
-  for (const kind of list) {
-    if (kind !== "pglite" && kind !== "native") throw new Error(`PARLEY_TEST_ENGINES: unknown engine ${kind}`);
-  }
-  return list as EngineKind[];
 }
 
 export async function startTestStack(kind: EngineKind, options: TestStackOptions = {}): Promise<TestStack> {

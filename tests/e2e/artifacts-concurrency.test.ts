@@ -5,13 +5,13 @@
  * nothing; concurrent retries of one create_artifact_with_version make one artifact.
  */
 import assert from "node:assert/strict";
-import { startEngine } from "../../stack/engines/index.ts";
+import { startEngine, testEngines } from "../../stack/engines/index.ts";
 import type { Engine } from "../../stack/engines/engine.ts";
 import { applySqlFile, prepareDatabase } from "../../stack/database.ts";
 import { type Db, isPgError, serverDb } from "../../stack/db.ts";
 import { freePort, TEST_HELPERS } from "../../stack/paths.ts";
 
-const engines = (Deno.env.get("PARLEY_TEST_ENGINES") ?? "pglite").split(",");
+const engines = testEngines();
 const WRITERS = 8;
 
 /** Runs fn in a transaction as the test user `name`, as PostgREST would for their JWT. */

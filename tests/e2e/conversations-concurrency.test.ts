@@ -6,13 +6,13 @@
  * must write each message once, still without gaps.
  */
 import assert from "node:assert/strict";
-import { startEngine } from "../../stack/engines/index.ts";
+import { startEngine, testEngines } from "../../stack/engines/index.ts";
 import type { Engine } from "../../stack/engines/engine.ts";
 import { prepareDatabase } from "../../stack/database.ts";
 import type { Db } from "../../stack/db.ts";
 import { freePort } from "../../stack/paths.ts";
 
-const engines = (Deno.env.get("PARLEY_TEST_ENGINES") ?? "pglite").split(",");
+const engines = testEngines();
 const CLIENTS = 8;
 
 async function createUser(db: Db, name: string): Promise<string> {

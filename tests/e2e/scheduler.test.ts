@@ -4,11 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { cronMatches, parseCron, startScheduler } from "../../stack/scheduler.ts";
-import { startEngine } from "../../stack/engines/index.ts";
+import { startEngine, testEngines } from "../../stack/engines/index.ts";
 import { prepareDatabase } from "../../stack/database.ts";
 import { freePort } from "../../stack/paths.ts";
 
-const engines = (Deno.env.get("PARLEY_TEST_ENGINES") ?? "pglite").split(",");
+const engines = testEngines();
 const at = (iso: string) => new Date(iso);
 
 Deno.test("cron expressions: *, */n, numbers, ranges, lists, day fields", () => {

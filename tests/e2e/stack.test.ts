@@ -9,11 +9,10 @@ import { runPgtapFile } from "../../stack/pgtap.ts";
 import { applySqlFile, prepareDatabase } from "../../stack/database.ts";
 import { migrateUp, MigrationError } from "../../stack/supabase-cli.ts";
 import { schemaViolations } from "../../stack/checks.ts";
-import { startEngine } from "../../stack/engines/index.ts";
-import type { EngineKind } from "../../stack/engines/engine.ts";
+import { startEngine, testEngines } from "../../stack/engines/index.ts";
 import { BIN, freePort, ROOT, TEST_HELPERS } from "../../stack/paths.ts";
 
-const engines = (Deno.env.get("PARLEY_TEST_ENGINES") ?? "pglite").split(",") as EngineKind[];
+const engines = testEngines();
 const slow = { sanitizeOps: false, sanitizeResources: false };
 
 Deno.test("splitSql keeps strings, dollar quotes and comments whole and reports lines", () => {
