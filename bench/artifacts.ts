@@ -11,22 +11,11 @@
  * Each call is one autocommitted statement on a session acting as a signed-in user (RLS applies),
  * timed at the client. Ratios are measured in this run; nothing here is a test.
  */
+import { percentiles, printTable } from "./_stats.ts";
 import { startEngine } from "../stack/engines/index.ts";
 import { applySqlFile, prepareDatabase } from "../stack/database.ts";
 import type { Db } from "../stack/db.ts";
 import { freePort, TEST_HELPERS } from "../stack/paths.ts";
-
-interface Stats {
-  median: number;
-  p95: number;
-  mean: number;
-}
-
-function stats(samples: number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { median: at(0.5), p95: at(0.95), mean: sorted.reduce((a, b) => a + b, 0) / sorted.length };
-}
 
 async function timed(db: Db, sql: string, params: unknown[]): Promise<number> {
   const start = performance.now();
@@ -134,16 +123,16 @@ export default async function run(args: string[]) {
           one.push(await add(fresh[i], 10_000 + i));
         }
       }
-      const a = stats(one);
-      const b = stats(thousand);
-      rows.push([`add_artifact_version (${kind}), 1 prior version`, a.median.toFixed(3), a.p95.toFixed(3), ""]);
+      const a = percentiles(one);
+      const b = percentiles(thousand);
+      rows.push([`add_artifact_version (${kind}), 1 prior version`, a.p50.toFixed(3), a.p95.toFixed(3), ""]);
       rows.push([
         `add_artifact_version (${kind}), ~1,000 prior versions`,
-        b.median.toFixed(3),
+        b.p50.toFixed(3),
         b.p95.toFixed(3),
-        `${(b.median / a.median).toFixed(2)}× median`,
+        `${(b.p50 / a.p50).toFixed(2)}× median`,
       ]);
-      ratios.push(`${kind}: ${(b.median / a.median).toFixed(2)}`);
+      ratios.push(`${kind}: ${(b.p50 / a.p50).toFixed(2)}`);
     }
 
     // ------------------------------------------------------------ get_project: 200 parts, 300 steps
@@ -161,10 +150,10 @@ export default async function run(args: string[]) {
     for (let i = 0; i < iterations; i++) {
       projectSamples.push(await timed(db, `select public.get_project($1)`, [project_id]));
     }
-    const p = stats(projectSamples);
+    const p = percentiles(projectSamples);
     rows.push([
       `get_project (${parts} parts, ${connections} steps, ${warnings} warnings)`,
-      p.median.toFixed(3),
+      p.p50.toFixed(3),
       p.p95.toFixed(3),
       "",
     ]);
@@ -188,17 +177,12 @@ export default async function run(args: string[]) {
     for (let i = 0; i < iterations; i++) {
       diffSamples.push(await timed(db, `select public.diff_artifact_versions($1, 1, 2)`, [diffBom]));
     }
-    const d = stats(diffSamples);
-    rows.push([`diff_artifact_versions (200-part BOMs: ${summary})`, d.median.toFixed(3), d.p95.toFixed(3), ""]);
+    const d = percentiles(diffSamples);
+    rows.push([`diff_artifact_versions (200-part BOMs: ${summary})`, d.p50.toFixed(3), d.p95.toFixed(3), ""]);
     await db.close();
 
-    const header = ["operation", "median ms", "p95 ms", "ratio"];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
     console.log(`\n${iterations} timed calls per row, one autocommitted statement each, as a signed-in user\n`);
-    console.log(line(header));
-    console.log(widths.map((w) => "-".repeat(w)).join("  "));
-    for (const r of rows) console.log(line(r));
+    printTable(["operation", "median ms", "p95 ms", "ratio"], rows, { rightFrom: 1 });
     console.log(`\nnew version, ~1,000 vs 1 prior versions (median ratio; aim ≤ 1.2): ${ratios.join(", ")}`);
   } finally {
     await engine.stop();

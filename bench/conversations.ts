@@ -31,6 +31,7 @@
  * Timings of single calls are taken inside the database (clock_timestamp around each call, as the
  * signed-in user, planning included); throughput and appends are timed from the client.
  */
+import { type Percentiles, percentiles, printTable } from "./_stats.ts";
 import postgres from "postgres";
 import { startEngine } from "../stack/engines/index.ts";
 import { prepareDatabase } from "../stack/database.ts";
@@ -367,6 +368,7 @@ export default async function run(args: string[]) {
     await admin.end({ timeout: 5 }).catch(() => {});
     await engine.stop();
   }
+  console.log();
   printTable(["metric", "Parley", "baseline", "ratio", "aim"], rows);
 }
 
@@ -443,16 +445,7 @@ async function buildDataset(admin: Sql, url: string, scale: number): Promise<Sha
 
 // ---------------------------------------------------------------------------- measuring
 
-interface Timing {
-  p50: number;
-  p95: number;
-}
-
-function percentiles(samples: number[]): Timing {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { p50: at(0.5), p95: at(0.95) };
-}
+type Timing = Percentiles;
 
 /** Server-side milliseconds of each execution of `query` (after a warm-up), as the connection's user. */
 async function timeQuery(sql: Sql, query: string, n: number): Promise<Timing> {
@@ -573,10 +566,3 @@ const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
 const percent = (value: number) => `${(value * 100).toFixed(0)}%`;
 const rate = (value: number) => `${Math.round(value).toLocaleString()}/s`;
 const micros = (value: number) => `${Math.round(value).toLocaleString()} µs`;
-
-function printTable(header: string[], body: string[][]) {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
-  console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
-  for (const r of body) console.log(line(r));
-}

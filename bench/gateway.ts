@@ -16,6 +16,7 @@
  * `--compare` also measures, on native, the gateway with RPC calls through postgres.js instead of
  * its own wire-protocol client (a third side in the same interleaving).
  */
+import { printTable } from "./_stats.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
@@ -106,7 +107,7 @@ export default async function run(argv: string[]): Promise<void> {
     }
   }
   console.log(`\nRPC round trips per second, public.bench_echo(x integer), ${o.clients} clients (same run):\n`);
-  printTable([
+  printTable(
     [
       "engine",
       "round",
@@ -118,8 +119,9 @@ export default async function run(argv: string[]): Promise<void> {
       "CPU µs/rt direct (client/server/pg)",
       "CPU µs/rt gateway (client/server/pg)",
     ],
-    ...rows,
-  ]);
+    rows,
+    { rightFrom: 3, gap: "   " },
+  );
   if (o.rounds > 1) {
     console.log(`\ngateway/direct over ${o.rounds} rounds (median, min-max):`);
     for (const [key, list] of ratios) {
@@ -135,14 +137,6 @@ export default async function run(argv: string[]): Promise<void> {
     "\nserver = the process holding the gateway (and PGlite); pg = native Postgres backends. " +
       "All processes share this machine's CPUs; the sides took turns, so both met the same load.",
   );
-}
-
-function printTable(rows: string[][]): void {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  for (const [i, row] of rows.entries()) {
-    console.log(row.map((cell, j) => j <= 2 ? cell.padEnd(widths[j]) : cell.padStart(widths[j])).join("   "));
-    if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("   "));
-  }
 }
 
 interface EngineResult {
@@ -313,10 +307,15 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
   }
 }
 
+/** The fields of /proc/<pid>/stat after the command name (so fields[1] is the parent, [11] utime). */
+function statFields(pid: number | string): string[] {
+  return Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+}
+
 /** user + system CPU seconds of a process (Linux /proc); 0 where unavailable. */
 function cpuSeconds(pid: number): number {
   try {
-    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    const fields = statFields(pid);
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return 0;
@@ -330,8 +329,7 @@ function childPids(postmaster: number): number[] {
     for (const entry of Deno.readDirSync("/proc")) {
       if (!/^\d+$/.test(entry.name)) continue;
       try {
-        const fields = Deno.readTextFileSync(`/proc/${entry.name}/stat`).split(") ")[1].split(" ");
-        if (Number(fields[1]) === postmaster) pids.push(Number(entry.name));
+        if (Number(statFields(entry.name)[1]) === postmaster) pids.push(Number(entry.name));
       } catch { /* gone */ }
     }
   } catch { /* no /proc */ }
@@ -341,7 +339,7 @@ function childPids(postmaster: number): number[] {
 async function postmasterPid(engine: Engine): Promise<number | null> {
   const [row] = await engine.db.query<{ pid: number }>("select pg_backend_pid() as pid");
   try {
-    return Number(Deno.readTextFileSync(`/proc/${row.pid}/stat`).split(") ")[1].split(" ")[1]);
+    return Number(statFields(row.pid)[1]);
   } catch {
     return null;
   }
