@@ -2,11 +2,38 @@
 import type { Engine, EngineKind, EngineOptions } from "./engine.ts";
 import { startPglite } from "./pglite.ts";
 import { startNative } from "./native.ts";
+import { acquireLock } from "./lock.ts";
 
 export type { Engine, EngineKind, EngineOptions };
 
-export function startEngine(kind: EngineKind, options: EngineOptions & { databaseUrl?: string }): Promise<Engine> {
-  return kind === "pglite" ? startPglite(options) : startNative(options);
+/**
+ * Starts an engine. One stack per data folder: with a data folder (not a throwaway database, not a
+ * DATABASE_URL) its lock is taken before anything else, kept while the engine runs, and given back
+ * when it stops or fails to start.
+ */
+export async function startEngine(
+  kind: EngineKind,
+  options: EngineOptions & { databaseUrl?: string },
+): Promise<Engine> {
+  const start = () => kind === "pglite" ? startPglite(options) : startNative(options);
+  if (!options.dataDir || options.databaseUrl) return await start();
+  const unlock = await acquireLock(`${options.dataDir}.lock`);
+  let engine: Engine;
+  try {
+    engine = await start();
+  } catch (e) {
+    await unlock();
+    throw e;
+  }
+  const stop = engine.stop.bind(engine);
+  engine.stop = async () => {
+    try {
+      await stop();
+    } finally {
+      await unlock();
+    }
+  };
+  return engine;
 }
 
 /** A comma-separated list of engine kinds, e.g. PARLEY_TEST_ENGINES; an unknown kind is an error. */

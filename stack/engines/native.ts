@@ -7,7 +7,6 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { type Db, serverDb } from "../db.ts";
 import { assertPortFree, exists } from "../paths.ts";
-import { acquireLock } from "./lock.ts";
 import type { Engine, EngineOptions } from "./engine.ts";
 
 const INSTALL_HINT = "Install it with `sudo scripts/install-postgres.sh` (Debian/Ubuntu: PostgreSQL server, " +
@@ -75,18 +74,12 @@ async function startCluster(pg: PgInstall, options: EngineOptions): Promise<Engi
   const hasCron = await exists(join(pg.libDir, "pg_cron.so"));
   const throwaway = !options.dataDir;
 
-  // One stack per cluster: with the lock held, a cluster still running belongs to a stack that is
-  // gone (it crashed or was killed), and is stopped before starting afresh.
-  const unlock = throwaway ? async () => {} : await acquireLock(`${dataDir}.lock`);
-  try {
-    if (await isRunning(run, pg, dataDir)) {
-      await command(run([join(pg.bin, "pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "stop"]));
-    }
-    assertPortFree(options.port);
-  } catch (e) {
-    await unlock();
-    throw e;
+  // One stack per cluster: with the data folder's lock held (startEngine), a cluster still running
+  // belongs to a stack that is gone (it crashed or was killed), and is stopped before starting afresh.
+  if (await isRunning(run, pg, dataDir)) {
+    await command(run([join(pg.bin, "pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "stop"]));
   }
+  assertPortFree(options.port);
   if (options.reset && await exists(dataDir)) await Deno.remove(dataDir, { recursive: true });
 
   let fresh = false;
@@ -152,7 +145,6 @@ async function startCluster(pg: PgInstall, options: EngineOptions): Promise<Engi
     await db.close();
     await command(run([join(pg.bin, "pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "stop"]));
     if (throwaway) await Deno.remove(join(dataDir, ".."), { recursive: true }).catch(() => {});
-    await unlock();
   };
   return {
     kind: "native",

@@ -15,7 +15,6 @@ import { uuid_ossp } from "@electric-sql/pglite/contrib/uuid_ossp";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { type Db, pgliteDb } from "../db.ts";
 import { assertPortFree, exists } from "../paths.ts";
-import { acquireLock } from "./lock.ts";
 import type { Engine, EngineOptions } from "./engine.ts";
 
 const extensions = { vector, pgtap, pgcrypto, pg_trgm, uuid_ossp };
@@ -25,7 +24,6 @@ const available = new Set(["vector", "pgtap", "pgcrypto", "pg_trgm", "uuid-ossp"
 export async function startPglite(options: EngineOptions): Promise<Engine> {
   const { dataDir, port } = options;
   assertPortFree(port);
-  const unlock = dataDir ? await acquireLock(`${dataDir}.lock`) : async () => {};
   if (options.reset && dataDir) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   let fresh = !dataDir || !(await exists(`${dataDir}/PG_VERSION`));
 
@@ -45,12 +43,7 @@ export async function startPglite(options: EngineOptions): Promise<Engine> {
     await server.stop();
     await pg.close();
   };
-  try {
-    await open();
-  } catch (e) {
-    await unlock();
-    throw e;
-  }
+  await open();
 
   return {
     kind: "pglite",
@@ -75,7 +68,6 @@ export async function startPglite(options: EngineOptions): Promise<Engine> {
     },
     async stop() {
       await close();
-      await unlock();
     },
   };
 }
