@@ -19,7 +19,9 @@ import {
   BodyReadError,
   BodyTooLargeError,
   decodeUtf8,
+  jsonNestedDeeperThan,
   jsonResponse,
+  MAX_JSON_DEPTH,
   mediaType,
   readBody,
 } from "./http.ts";
@@ -224,7 +226,7 @@ async function refreshGrant(body: Record<string, unknown>, o: AuthOptions): Prom
 
 async function updateUser(req: Request, body: Record<string, unknown>, o: AuthOptions): Promise<Response> {
   const user = await o.executor.db.transaction(async (db) => {
-    const { user } = await requireUser(req, db, o);
+    const { user, claims } = await requireUser(req, db, o);
     if (typeof body.email === "string" && body.email.trim().toLowerCase() !== (user.email ?? "")) {
       throw new AuthError(
         422,
@@ -248,6 +250,10 @@ async function updateUser(req: Request, body: Record<string, unknown>, o: AuthOp
         throw new AuthError(422, "same_password", "New password should be different from the old password.");
       }
       await store.updatePassword(db, user.id, password);
+      // As Supabase Auth does: a new password signs out every other session of the user (their
+      // refresh tokens go with them); the session that changed it stays signed in.
+      const sessionId = typeof claims.session_id === "string" ? claims.session_id : null;
+      await store.deleteSessions(db, user.id, sessionId, sessionId ? "others" : "global");
     }
     return (await store.userById(db, user.id))!;
   });
@@ -417,6 +423,9 @@ async function readJson(req: Request, limit: number): Promise<Record<string, unk
     return Object.fromEntries(new URLSearchParams(text));
   }
   if (text.trim() === "") return {};
+  if (jsonNestedDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new AuthError(400, "bad_json", `Could not parse request body as JSON: nested deeper than ${MAX_JSON_DEPTH}`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

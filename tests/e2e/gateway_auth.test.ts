@@ -217,6 +217,29 @@ for (const kind of testEngines()) {
     assert.equal(email.error?.status, 422, "changing the email is not supported locally");
   });
 
+  test("changing the password signs out the user's other sessions, and keeps this one", async (s) => {
+    const u = await signedInUser(s, "repassword");
+    const laptop = client(s);
+    await laptop.auth.signInWithPassword({ email: u.email, password: u.password });
+    const laptopSession = (await laptop.auth.getSession()).data.session!;
+    const phone = client(s);
+    await phone.auth.signInWithPassword({ email: u.email, password: u.password });
+    const phoneSession = (await phone.auth.getSession()).data.session!;
+
+    assert.equal((await u.supabase.auth.updateUser({ password: "a fresh new password" })).error, null);
+    for (const token of [laptopSession.refresh_token, phoneSession.refresh_token]) {
+      const res = await refreshRaw(s, token);
+      assert.equal(res.status, 400, "another session's refresh token no longer works");
+      assert.equal((res.body as { code: string }).code, "refresh_token_not_found");
+    }
+    const stale = await client(s).auth.getUser(phoneSession.access_token);
+    assert.ok(isAuthSessionMissingError(stale.error), "another session's access token names a session that is gone");
+    assert.equal((await u.supabase.auth.getUser()).error, null, "the session that changed it stays signed in");
+    const refreshed = await u.supabase.auth.refreshSession();
+    assert.equal(refreshed.error, null, "and can refresh");
+    assert.ok(refreshed.data.session?.access_token);
+  });
+
   test("sign out: global ends every session of the user, local only this one", async (s) => {
     const u = await signedInUser(s, "signout");
     const other = client(s);
