@@ -74,6 +74,31 @@ export function decodeUtf8(bytes: Uint8Array): string | null {
   }
 }
 
+/**
+ * How deeply a request body's JSON may nest. Postgres parses what the gateway passes on, and a
+ * deeply nested document (a 20 KB array of arrays) breaks PGlite's backend; nothing a client
+ * sends to Parley nests anywhere near this.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** Whether JSON text nests arrays and objects deeper than `max` (a linear scan; strings skipped). */
+export function jsonNestedDeeperThan(text: string, max: number): boolean {
+  if (text.length <= max) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 export function jsonResponse(status: number, body: unknown, headers: HeadersInit = {}): Response {
   const h = new Headers(headers);
   h.set("content-type", "application/json; charset=utf-8");

@@ -18,7 +18,16 @@ import type { ArgsKind, Catalog, RpcFunction } from "./catalog.ts";
 import { editDistance } from "./catalog.ts";
 import { ApiError, fromDatabaseError, pgrstError } from "./errors.ts";
 import { type Executor, quoteIdent as q, type Statement } from "./executor.ts";
-import { BodyReadError, BodyTooLargeError, decodeUtf8, headerParams, mediaType, readBody } from "./http.ts";
+import {
+  BodyReadError,
+  BodyTooLargeError,
+  decodeUtf8,
+  headerParams,
+  jsonNestedDeeperThan,
+  MAX_JSON_DEPTH,
+  mediaType,
+  readBody,
+} from "./http.ts";
 import type { JwtClaims } from "./jwt.ts";
 import { isPgError } from "../db.ts";
 
@@ -267,6 +276,9 @@ async function readArgs(req: Request, limit: number): Promise<{ argsJson: string
     return { argsJson: JSON.stringify(args), keys: Object.keys(args), kind: "named" };
   }
   if (text.trim() === "") return { argsJson: "{}", keys: [], kind: "json-object" };
+  if (jsonNestedDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw pgrstError(400, "PGRST102", "Empty or invalid json", `JSON nests deeper than ${MAX_JSON_DEPTH} levels.`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
