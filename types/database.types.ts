@@ -590,6 +590,7 @@ export type Database = {
           "sequence_number": number;
           "status": string;
           "updated_at": string;
+          "usage_source": string | null;
         };
         ComputedFields: never;
         Insert: {
@@ -617,6 +618,7 @@ export type Database = {
           "sequence_number": number;
           "status"?: string;
           "updated_at"?: string;
+          "usage_source"?: string | null;
         };
         Update: {
           "agent_model"?: string | null;
@@ -643,6 +645,7 @@ export type Database = {
           "sequence_number"?: number;
           "status"?: string;
           "updated_at"?: string;
+          "usage_source"?: string | null;
         };
         Relationships: [
           {
@@ -1192,7 +1195,7 @@ export type Database = {
         Returns: Json;
       };
       "get_usage": {
-        Args: { "from"?: string; "group_by"?: string; "to"?: string };
+        Args: { "from"?: string; "group_by"?: string; "include_client_reported"?: boolean; "to"?: string };
         Returns: {
           "cost_usd": number;
           "group_key": string;
@@ -1200,6 +1203,7 @@ export type Database = {
           "label": string;
           "messages": number;
           "output_tokens": number;
+          "source": string;
           "unpriced_messages": number;
         }[];
       };

