@@ -1,11 +1,15 @@
 /**
  * whoami, the example thin function: called directly through its exported fetch, and through the
- * gateway as supabase-js calls it.
+ * gateway as supabase-js calls it (run with its own deno.json). On the same stack, a probe function
+ * streaming with the shared SSE helper through the gateway: the client's disconnect reaches the
+ * function, and its work still runs to the end.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { signedInUser, startTestStack, testEngines } from "../e2e/_stack.ts";
 import { readSupabaseEnv } from "../../functions/_shared/supabase.ts";
 import { quiet } from "../helpers/console.ts";
+import { readSse } from "../helpers/sse.ts";
 
 const slow = { sanitizeOps: false, sanitizeResources: false };
 
@@ -40,13 +44,35 @@ Deno.test("whoami: CORS preflight, methods, and 401 without Authorization", asyn
   assert.equal(missing.headers.get("access-control-allow-origin"), "*");
 });
 
+/** A function that streams ten events, 50 ms apart, with the shared SSE helper; GET …/status tells how it went. */
+const SSE_PROBE = `
+import { sseResponse } from "${new URL("../../functions/_shared/sse.ts", import.meta.url).href}";
+const state = { steps: 0, sent: 0, disconnected: false, finished: false };
+Deno.serve((req) => {
+  if (new URL(req.url).pathname.endsWith("/status")) return Response.json(state);
+  return sseResponse(async (sse) => {
+    for (let step = 0; step < 10; step++) {
+      if (sse.send("delta", { step })) state.sent++;
+      state.steps = step + 1;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    state.disconnected = sse.disconnected;
+    state.finished = true;
+  }, { keepAliveMs: 0 });
+});
+`;
+
 for (const kind of testEngines()) {
   Deno.test({
     name:
       `${kind}: whoami returns the caller's profile (directly and through the gateway), 401 for anon, 404 without a profile`,
     ...slow,
     async fn() {
-      const stack = await startTestStack(kind);
+      const functionsDir = await Deno.makeTempDir({ prefix: "parley-functions-" });
+      await Deno.mkdir(join(functionsDir, "sse-probe"));
+      await Deno.writeTextFile(join(functionsDir, "sse-probe", "index.ts"), SSE_PROBE);
+      // whoami keeps its configured entry point (functions/whoami/index.ts, with its own deno.json)
+      const stack = await startTestStack(kind, { gateway: { functionsDir } });
       try {
         const user = await signedInUser(stack, "whoami", { display_name: "Direct Call" });
         const env: Record<string, string> = {
@@ -64,7 +90,7 @@ for (const kind of testEngines()) {
 
         const invoked = await user.supabase.functions.invoke("whoami");
         assert.equal(invoked.error, null, String(invoked.error));
-        assert.equal(invoked.data.profile.id, user.id);
+        assert.equal(invoked.data.profile.id, user.id, "the gateway runs it with functions/whoami/deno.json");
 
         const anon = await whoami.fetch(
           new Request("http://fn/whoami", { method: "POST", headers: { authorization: `Bearer ${stack.anonKey}` } }),
@@ -77,8 +103,27 @@ for (const kind of testEngines()) {
         const gone = await whoami.fetch(new Request("http://fn/whoami", { headers: bearer }));
         assert.equal(gone.status, 404);
         assert.equal((await gone.json()).code, "PT404");
+
+        // SSE through the gateway: read one event, hang up; the function notices and finishes its work
+        const client = new AbortController();
+        const stream = await fetch(`${stack.url}/functions/v1/sse-probe`, { headers: bearer, signal: client.signal });
+        assert.equal(stream.status, 200);
+        assert.equal(stream.headers.get("content-type"), "text/event-stream; charset=utf-8");
+        const first = await readSse(stream.body!)[Symbol.asyncIterator]().next();
+        assert.equal(first.value?.type === "event" && first.value.json().step, 0);
+        client.abort();
+        let state = { steps: 0, sent: 0, disconnected: false, finished: false };
+        for (let i = 0; i < 100 && !state.finished; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          state = await (await fetch(`${stack.url}/functions/v1/sse-probe/status`, { headers: bearer })).json();
+        }
+        assert.equal(state.finished, true, JSON.stringify(state));
+        assert.equal(state.steps, 10);
+        assert.equal(state.disconnected, true);
+        assert.ok(state.sent < 10, `${state.sent} events written after the client left`);
       } finally {
         await stack.stop();
+        await Deno.remove(functionsDir, { recursive: true });
       }
     },
   });
