@@ -32,7 +32,10 @@ import type OpenAI from "openai";
 
 // ---------------------------------------------------------------------------------- scripts
 
-/** A tool call the model makes; `arguments` as the model's JSON text, or an object to serialise. */
+/**
+ * A tool call the model makes: `arguments` is the model's text, sent as it is (invalid JSON too, to
+ * test a function's validation), or an object to serialise.
+ */
 export interface ToolCallScript {
   id?: string;
   name: string;
