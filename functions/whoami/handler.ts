@@ -1,36 +1,25 @@
 /**
  * whoami: the caller's profile, read through the `get_my_profile` RPC as the caller (their
  * Authorization forwarded), so the database decides who they are. Proves the functions path end to
- * end: gateway → function → gateway → Postgres with the caller's JWT.
+ * end: gateway → function → gateway → Postgres with the caller's JWT. The example of a thin
+ * function: the environment read once, the shared frame (`endpoint`), a typed user client, and
+ * PostgREST errors answered through the one mapping (`unwrap`).
  *
  * GET or POST, `Authorization: Bearer <access token>`. 200 `{ profile }`; 401 without a signed-in
  * user (no header, or the anon key); 404 when the user has no profile.
  */
-import { preflight } from "../_shared/cors.ts";
-import { errorResponse, HttpError, json } from "../_shared/errors.ts";
-import { readSupabaseEnv, requireEnv, type SupabaseEnv, userClient } from "../_shared/supabase.ts";
+import { type ConfigError, requireEnv } from "../_shared/env.ts";
+import { endpoint, json } from "../_shared/errors.ts";
+import { unwrap } from "../_shared/postgrest.ts";
+import { readSupabaseEnv, type SupabaseEnv, userClient } from "../_shared/supabase.ts";
 
-export function makeWhoami(env: SupabaseEnv | Error) {
+export function makeWhoami(env: SupabaseEnv | ConfigError) {
   return {
-    async fetch(req: Request): Promise<Response> {
-      const cors = preflight(req);
-      if (cors) return cors;
-      try {
-        const config = requireEnv(env);
-        if (req.method !== "GET" && req.method !== "POST") throw new HttpError(405, "Use GET or POST");
-        const authorization = req.headers.get("Authorization");
-        if (!authorization) throw new HttpError(401, "Missing Authorization header");
-        const { data, error, status } = await userClient(config, authorization).rpc("get_my_profile");
-        if (error) {
-          if (status === 401 || status === 403) throw new HttpError(401, "Sign in first", error.code);
-          if (status === 404) throw new HttpError(404, error.message, error.code);
-          throw new Error(`get_my_profile: ${status} ${error.code} ${error.message}`);
-        }
-        return json(200, { profile: data });
-      } catch (e) {
-        return errorResponse(e);
-      }
-    },
+    fetch: endpoint(async (req) => {
+      const supabase = userClient(requireEnv(env), req);
+      const profile = unwrap(await supabase.rpc("get_my_profile"), "rpc get_my_profile");
+      return json(200, { profile });
+    }, { methods: ["GET", "POST"] }),
   };
 }
 

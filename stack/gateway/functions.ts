@@ -169,6 +169,9 @@ export class FunctionsRunner {
         "--no-prompt",
         "--config",
         this.denoConfig(functionDir),
+        // npm packages come from the project's node_modules (npm ci), whichever deno.json maps them,
+        // never downloaded: a function's own deno.json may name only versions installed there
+        "--node-modules-dir=manual",
         "--allow-net",
         "--allow-env",
         "--allow-read",
