@@ -79,7 +79,9 @@ export async function generateMigration(
   }
   if (restated.dropped) {
     header.push(
-      `-- db:diff left out ${restated.dropped} pairs of statements that revoke and grant again the owner's own`,
+      `-- db:diff left out ${
+        restated.dropped === 1 ? "a pair" : `${restated.dropped} pairs`
+      } of statements that revoke and grant again the owner's own`,
       "-- privileges: pg-delta lists them as the server it ran on has them, and on Postgres 17 (Supabase) a",
       "-- list from Postgres 15 would take MAINTAIN from the owner.",
     );
