@@ -83,10 +83,15 @@ end
 $$;
 grant execute on function private.check_json_list(jsonb, text, integer, text) to authenticated, service_role;
 
--- The validators check every item in one query (CASE chains, cheapest test first, each voltage
--- string parsed once) rather than a loop of small function calls: several times faster on a
--- 200-part BOM. The first problem, in item order then field order, is the error.
-create function private.validate_bom(content_json jsonb)
+-- The field rules of the three formats, and the one validator that applies them. A rule is one
+-- check of one field, in position order: its kind (below), whether the field is required, and the
+-- kind's parameters (nonblank; max: the longest string or the largest number; max_items; json_type
+-- and choices of a choice; message where it is not derived). Every item meets every rule in one
+-- query, a cross join with a CASE over the kind (numbered: comparing integers is cheap), each value
+-- read once or twice, each distinct voltage parsed once and each currency checked once: several
+-- times faster than a loop of small function calls. The first problem, in item order then rule
+-- order, is the error.
+create function private.validate_content_json(type text, content_json jsonb)
 returns void
 language plpgsql
 immutable
@@ -94,327 +99,182 @@ parallel safe
 set search_path = ''
 as $$
 declare
+  kinds constant text[] := '{text,count,amount,currency,voltage,current,url,type,array,texts,choice,path,unique}';
+  key text := case validate_content_json.type when 'bom' then 'components' when 'wiring' then 'steps'
+    when 'code' then 'files' end;
   problem text;
 begin
-  perform private.check_json_list(content_json, 'components', 2000, 'bom');
-  -- (the items are read straight from the document each time: reading jsonb back from a
-  -- materialised CTE costs several times more)
-  with volts as materialized (
-    -- each distinct voltage parsed once (offset 0 keeps the parse above the distinct)
-    select x.value, private.parse_voltage(x.value) is not null as ok
-    from (
-      select distinct e.value -> 'voltage' as value
-      from jsonb_array_elements(content_json -> 'components') e
-      where jsonb_typeof(e.value -> 'voltage') in ('number', 'string')
-      offset 0
-    ) x
+  perform private.check_json_list(content_json, key,
+    case validate_content_json.type when 'bom' then 2000 when 'wiring' then 5000 else 200 end, validate_content_json.type);
+  with rules as materialized (
+    select r.*, pg_catalog.array_position(kinds, r.kind) as k
+    from (values
+      ('bom', 1, 'name', 'text', true, true, 200, null, null, null::text[], null::text),
+      ('bom', 2, 'quantity', 'count', true, null, 1000000, null, null, null, null),
+      ('bom', 3, 'unit_price', 'amount', true, null, 1000000000, null, null, null, null),
+      ('bom', 4, 'currency', 'currency', true, null, null, null, null, null, null),
+      ('bom', 5, 'part_number', 'text', false, false, 200, null, null, null, null),
+      ('bom', 6, 'manufacturer', 'text', false, false, 200, null, null, null, null),
+      ('bom', 7, 'interface_type', 'text', false, false, 100, null, null, null, null),
+      ('bom', 8, 'supplier', 'text', false, false, 200, null, null, null, null),
+      ('bom', 9, 'voltage', 'voltage', false, null, null, null, null, null, null),
+      ('bom', 10, 'current', 'current', false, null, 50, null, null, null, null),
+      ('bom', 11, 'supplier_url', 'url', false, null, 2048, null, null, null, null),
+      ('bom', 12, 'specs', 'type', false, null, null, null, 'object', null, ' must be a JSON object'),
+      ('bom', 13, 'alternatives', 'array', false, null, null, 50, null, null, null),
+      ('wiring', 1, 'from_part', 'text', true, true, 200, null, null, null, null),
+      ('wiring', 2, 'from_pin', 'text', true, true, 100, null, null, null, null),
+      ('wiring', 3, 'to_part', 'text', true, true, 200, null, null, null, null),
+      ('wiring', 4, 'to_pin', 'text', true, true, 100, null, null, null, null),
+      ('wiring', 5, 'from_pin_type', 'text', false, false, 50, null, null, null, null),
+      ('wiring', 6, 'to_pin_type', 'text', false, false, 50, null, null, null, null),
+      ('wiring', 7, 'voltage', 'voltage', false, null, null, null, null, null, null),
+      ('wiring', 8, 'signal_type', 'choice', false, null, null, null, 'string',
+        '{power,ground,digital,analog,pwm,i2c,spi,uart,one_wire,can,usb,other}', null),
+      ('wiring', 9, 'wire_color', 'text', false, false, 30, null, null, null, null),
+      ('wiring', 10, 'instruction', 'text', false, false, 4000, null, null, null, null),
+      ('wiring', 11, 'warnings', 'texts', false, null, 500, 20, null, null, null),
+      ('code', 1, 'filename', 'text', true, true, 255, null, null, null, null),
+      ('code', 2, 'filename', 'path', false, null, null, null, null, null,
+        ' must be a relative path without ".." or backslashes'),
+      ('code', 3, 'filename', 'unique', false, null, null, null, null, null, ' %s is repeated: file names must be unique'),
+      ('code', 4, 'language', 'text', true, true, 50, null, null, null, null),
+      ('code', 5, 'platform', 'text', false, false, 100, null, null, null, null),
+      ('code', 6, 'content', 'text', true, false, 1000000, null, null, null, null),
+      ('code', 7, 'unit', 'choice', false, null, null, null, 'number', '{1,2,3}',
+        ' must be 1 (calibration), 2 (minimal) or 3 (full)'),
+      ('code', 8, 'required_libraries', 'texts', false, null, 200, 100, null, null, null),
+      ('code', 9, 'production_ready', 'type', false, null, null, null, 'boolean', null, ' must be true or false')
+    ) r (type, position, field, kind, required, nonblank, max, max_items, json_type, choices, message)
+    where r.type = validate_content_json.type
   ),
-  currencies as materialized (
-    -- each distinct currency checked once
-    select x.code, private.is_currency_code(x.code) as ok
-    from (select distinct e.value ->> 'currency' as code from jsonb_array_elements(content_json -> 'components') e offset 0) x
-  )
-  select pg_catalog.format('content_json.components[%s]%s', p.i, p.problem) into problem
-  from (
-    select c.i, coalesce(
-      case
-        when c.v -> 'name' is null or jsonb_typeof(c.v -> 'name') = 'null' then '.name is required'
-        when jsonb_typeof(c.v -> 'name') <> 'string'
-          then '.name must be a non-empty string of at most 200 characters'
-        when char_length(c.v ->> 'name') > 200 or btrim(c.v ->> 'name') = ''
-          then '.name must be a non-empty string of at most 200 characters'
-      end,
-      case
-        when c.v -> 'quantity' is null or jsonb_typeof(c.v -> 'quantity') = 'null' then '.quantity is required'
-        when jsonb_typeof(c.v -> 'quantity') <> 'number' then '.quantity must be an integer greater than 0'
-        when (c.v -> 'quantity')::numeric <= 0 or (c.v -> 'quantity')::numeric <> trunc((c.v -> 'quantity')::numeric)
-          then '.quantity must be an integer greater than 0'
-        when (c.v -> 'quantity')::numeric > 1000000 then '.quantity must be at most 1000000'
-      end,
-      case
-        when c.v -> 'unit_price' is null or jsonb_typeof(c.v -> 'unit_price') = 'null' then '.unit_price is required'
-        when jsonb_typeof(c.v -> 'unit_price') <> 'number' then '.unit_price must be a number greater than or equal to 0'
-        when (c.v -> 'unit_price')::numeric < 0 then '.unit_price must be a number greater than or equal to 0'
-        when (c.v -> 'unit_price')::numeric >= 1e9 then '.unit_price must be below 1000000000'
-      end,
-      case
-        when c.v -> 'currency' is null or jsonb_typeof(c.v -> 'currency') = 'null' then '.currency is required'
-        when jsonb_typeof(c.v -> 'currency') <> 'string'
-          or not exists (select 1 from currencies k where k.code = c.v ->> 'currency' and k.ok)
-          then '.currency must be an ISO 4217 currency code such as "USD"'
-      end,
-      case
-        when c.v -> 'part_number' is null or jsonb_typeof(c.v -> 'part_number') = 'null' then null
-        when jsonb_typeof(c.v -> 'part_number') <> 'string'
-          then '.part_number must be a string of at most 200 characters'
-        when char_length(c.v ->> 'part_number') > 200
-          then '.part_number must be a string of at most 200 characters'
-      end,
-      case
-        when c.v -> 'manufacturer' is null or jsonb_typeof(c.v -> 'manufacturer') = 'null' then null
-        when jsonb_typeof(c.v -> 'manufacturer') <> 'string'
-          then '.manufacturer must be a string of at most 200 characters'
-        when char_length(c.v ->> 'manufacturer') > 200
-          then '.manufacturer must be a string of at most 200 characters'
-      end,
-      case
-        when c.v -> 'interface_type' is null or jsonb_typeof(c.v -> 'interface_type') = 'null' then null
-        when jsonb_typeof(c.v -> 'interface_type') <> 'string'
-          then '.interface_type must be a string of at most 100 characters'
-        when char_length(c.v ->> 'interface_type') > 100
-          then '.interface_type must be a string of at most 100 characters'
-      end,
-      case
-        when c.v -> 'supplier' is null or jsonb_typeof(c.v -> 'supplier') = 'null' then null
-        when jsonb_typeof(c.v -> 'supplier') <> 'string'
-          then '.supplier must be a string of at most 200 characters'
-        when char_length(c.v ->> 'supplier') > 200
-          then '.supplier must be a string of at most 200 characters'
-      end,
-      case
-        when c.v -> 'voltage' is not null and jsonb_typeof(c.v -> 'voltage') <> 'null'
-          and not exists (select 1 from volts where volts.value = c.v -> 'voltage' and volts.ok)
-        then '.voltage must be a number of volts or a string such as "3.3V", "500mV" or "3.3-5V"'
-      end,
-      case
-        when c.v -> 'current' is null or jsonb_typeof(c.v -> 'current') = 'null' then null
-        when case jsonb_typeof(c.v -> 'current')
-          when 'number' then (c.v -> 'current')::numeric >= 0
-          when 'string' then char_length(c.v ->> 'current') between 1 and 50
-          else false
-        end then null
-        else '.current must be a number of amperes or a string such as "500mA" (at most 50 characters)'
-      end,
-      case
-        when c.v -> 'supplier_url' is null or jsonb_typeof(c.v -> 'supplier_url') = 'null' then null
-        when jsonb_typeof(c.v -> 'supplier_url') = 'string' and char_length(c.v ->> 'supplier_url') <= 2048
-          and (c.v ->> 'supplier_url') ~* '^https?://[^[:space:][:cntrl:]]+$' then null
-        else '.supplier_url must be an http(s) URL of at most 2048 characters'
-      end,
-      case when jsonb_typeof(c.v -> 'specs') not in ('null', 'object') then '.specs must be a JSON object' end,
-      case
-        when c.v -> 'alternatives' is null or jsonb_typeof(c.v -> 'alternatives') = 'null' then null
-        when jsonb_typeof(c.v -> 'alternatives') <> 'array' then '.alternatives must be an array of at most 50 items'
-        when jsonb_array_length(c.v -> 'alternatives') > 50 then '.alternatives must be an array of at most 50 items'
-      end
-    ) as problem
-    from (
-      select e.ordinality - 1 as i, e.value as v
-      from jsonb_array_elements(content_json -> 'components') with ordinality e
-    ) c
-  ) p
-  where p.problem is not null
-  order by p.i
-  limit 1;
-  if problem is not null then
-    perform private.invalid_parameter(problem);
-  end if;
-end
-$$;
-comment on function private.validate_bom(jsonb) is
-  'Raises 22023 naming the field unless content_json is a valid BOM: '
-  '{"components": [{name, quantity, unit_price, currency, …}]}.';
-grant execute on function private.validate_bom(jsonb) to authenticated, service_role;
-
-create function private.validate_wiring(content_json jsonb)
-returns void
-language plpgsql
-immutable
-parallel safe
-set search_path = ''
-as $$
-declare
-  problem text;
-begin
-  perform private.check_json_list(content_json, 'steps', 5000, 'wiring');
-  -- (the items are read straight from the document each time: reading jsonb back from a
-  -- materialised CTE costs several times more)
-  with volts as materialized (
-    -- each distinct voltage parsed once (offset 0 keeps the parse above the distinct)
+  items as materialized (
+    select e.ordinality - 1 as i, e.value as v
+    from pg_catalog.jsonb_array_elements(content_json -> key) with ordinality e
+  ),
+  -- each distinct voltage parsed once (offset 0 keeps the parse above the distinct)
+  volts as materialized (
     select x.value, private.parse_voltage(x.value) is not null as ok
-    from (
-      select distinct e.value -> 'voltage' as value
-      from jsonb_array_elements(content_json -> 'steps') e
-      where jsonb_typeof(e.value -> 'voltage') in ('number', 'string')
-      offset 0
-    ) x
+    from (select distinct c.v -> u.field as value from items c join rules u on u.kind = 'voltage'
+          where pg_catalog.jsonb_typeof(c.v -> u.field) in ('number', 'string') offset 0) x
+  ),
+  -- each distinct currency checked once
+  currencies as materialized (
+    select x.code, private.is_currency_code(x.code) as ok
+    from (select distinct c.v ->> u.field as code from items c join rules u on u.kind = 'currency' offset 0) x
+  ),
+  -- the items whose value of a unique field an earlier item has
+  repeated as materialized (
+    select d.i, d.field
+    from (select c.i, u.field, pg_catalog.row_number() over (partition by u.field, c.v ->> u.field order by c.i) as nth
+          from items c join rules u on u.kind = 'unique') d
+    where d.nth > 1
   )
-  select pg_catalog.format('content_json.steps[%s]%s', p.i, p.problem) into problem
+  select pg_catalog.format('content_json.%s[%s].%s%s', key, p.i, p.field, p.problem) into problem
   from (
-    select c.i, coalesce(
-      case
-        when c.v -> 'from_part' is null or jsonb_typeof(c.v -> 'from_part') = 'null' then '.from_part is required'
-        when jsonb_typeof(c.v -> 'from_part') <> 'string'
-          then '.from_part must be a non-empty string of at most 200 characters'
-        when char_length(c.v ->> 'from_part') > 200 or btrim(c.v ->> 'from_part') = ''
-          then '.from_part must be a non-empty string of at most 200 characters'
-      end,
-      case
-        when c.v -> 'from_pin' is null or jsonb_typeof(c.v -> 'from_pin') = 'null' then '.from_pin is required'
-        when jsonb_typeof(c.v -> 'from_pin') <> 'string'
-          then '.from_pin must be a non-empty string of at most 100 characters'
-        when char_length(c.v ->> 'from_pin') > 100 or btrim(c.v ->> 'from_pin') = ''
-          then '.from_pin must be a non-empty string of at most 100 characters'
-      end,
-      case
-        when c.v -> 'to_part' is null or jsonb_typeof(c.v -> 'to_part') = 'null' then '.to_part is required'
-        when jsonb_typeof(c.v -> 'to_part') <> 'string'
-          then '.to_part must be a non-empty string of at most 200 characters'
-        when char_length(c.v ->> 'to_part') > 200 or btrim(c.v ->> 'to_part') = ''
-          then '.to_part must be a non-empty string of at most 200 characters'
-      end,
-      case
-        when c.v -> 'to_pin' is null or jsonb_typeof(c.v -> 'to_pin') = 'null' then '.to_pin is required'
-        when jsonb_typeof(c.v -> 'to_pin') <> 'string'
-          then '.to_pin must be a non-empty string of at most 100 characters'
-        when char_length(c.v ->> 'to_pin') > 100 or btrim(c.v ->> 'to_pin') = ''
-          then '.to_pin must be a non-empty string of at most 100 characters'
-      end,
-      case
-        when c.v -> 'from_pin_type' is null or jsonb_typeof(c.v -> 'from_pin_type') = 'null' then null
-        when jsonb_typeof(c.v -> 'from_pin_type') <> 'string'
-          then '.from_pin_type must be a string of at most 50 characters'
-        when char_length(c.v ->> 'from_pin_type') > 50
-          then '.from_pin_type must be a string of at most 50 characters'
-      end,
-      case
-        when c.v -> 'to_pin_type' is null or jsonb_typeof(c.v -> 'to_pin_type') = 'null' then null
-        when jsonb_typeof(c.v -> 'to_pin_type') <> 'string'
-          then '.to_pin_type must be a string of at most 50 characters'
-        when char_length(c.v ->> 'to_pin_type') > 50
-          then '.to_pin_type must be a string of at most 50 characters'
-      end,
-      case
-        when c.v -> 'voltage' is not null and jsonb_typeof(c.v -> 'voltage') <> 'null'
-          and not exists (select 1 from volts where volts.value = c.v -> 'voltage' and volts.ok)
-        then '.voltage must be a number of volts or a string such as "3.3V", "500mV" or "3.3-5V"'
-      end,
-      case
-        when c.v -> 'signal_type' is null or jsonb_typeof(c.v -> 'signal_type') = 'null' then null
-        when jsonb_typeof(c.v -> 'signal_type') <> 'string' or lower(c.v ->> 'signal_type') not in ('power', 'ground',
-          'digital', 'analog', 'pwm', 'i2c', 'spi', 'uart', 'one_wire', 'can', 'usb', 'other')
-          then '.signal_type must be one of power, ground, digital, analog, pwm, i2c, spi, uart, one_wire, can, usb, other'
-      end,
-      case
-        when c.v -> 'wire_color' is null or jsonb_typeof(c.v -> 'wire_color') = 'null' then null
-        when jsonb_typeof(c.v -> 'wire_color') <> 'string'
-          then '.wire_color must be a string of at most 30 characters'
-        when char_length(c.v ->> 'wire_color') > 30
-          then '.wire_color must be a string of at most 30 characters'
-      end,
-      case
-        when c.v -> 'instruction' is null or jsonb_typeof(c.v -> 'instruction') = 'null' then null
-        when jsonb_typeof(c.v -> 'instruction') <> 'string'
-          then '.instruction must be a string of at most 4000 characters'
-        when char_length(c.v ->> 'instruction') > 4000
-          then '.instruction must be a string of at most 4000 characters'
-      end,
-      case
-        when c.v -> 'warnings' is null or jsonb_typeof(c.v -> 'warnings') = 'null' then null
-        when jsonb_typeof(c.v -> 'warnings') <> 'array'
-          then '.warnings must be an array of at most 20 strings'
-        when jsonb_array_length(c.v -> 'warnings') > 20
-          then '.warnings must be an array of at most 20 strings'
-        else (select pg_catalog.format('.warnings[%s] must be a non-empty string of at most 500 characters', x.o - 1)
-          from jsonb_array_elements(c.v -> 'warnings') with ordinality x (e, o)
-          where jsonb_typeof(x.e) <> 'string' or char_length(x.e #>> '{}') > 500 or btrim(x.e #>> '{}') = ''
-          order by x.o limit 1)
-      end
-    ) as problem
-    from (
-      select e.ordinality - 1 as i, e.value as v
-      from jsonb_array_elements(content_json -> 'steps') with ordinality e
-    ) c
+    select c.i, r.position, r.field, case r.k
+      -- text: a string of at most max characters, not blank when nonblank
+      when 1 then case coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null')
+        when 'null' then case when r.required then ' is required' end
+        when 'string' then case when (pg_catalog.octet_length(c.v ->> r.field) > r.max
+              and pg_catalog.char_length(c.v ->> r.field) > r.max)
+            or (r.nonblank and pg_catalog.btrim(c.v ->> r.field) = '')
+          then pg_catalog.format(' must be a %sstring of at most %s characters',
+            case when r.nonblank then 'non-empty ' else '' end, r.max) end
+        else pg_catalog.format(' must be a %sstring of at most %s characters',
+          case when r.nonblank then 'non-empty ' else '' end, r.max)
+        end
+      -- count: an integer from 1 to max
+      when 2 then case coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null')
+        when 'null' then case when r.required then ' is required' end
+        when 'number' then case
+          when (c.v -> r.field)::numeric <= 0 or (c.v -> r.field)::numeric <> pg_catalog.trunc((c.v -> r.field)::numeric)
+            then ' must be an integer greater than 0'
+          when (c.v -> r.field)::numeric > r.max then ' must be at most ' || r.max end
+        else ' must be an integer greater than 0'
+        end
+      -- amount: a number from 0 to below max
+      when 3 then case coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null')
+        when 'null' then case when r.required then ' is required' end
+        when 'number' then case
+          when (c.v -> r.field)::numeric < 0 then ' must be a number greater than or equal to 0'
+          when (c.v -> r.field)::numeric >= r.max then ' must be below ' || r.max end
+        else ' must be a number greater than or equal to 0'
+        end
+      -- currency: an ISO 4217 code
+      when 4 then case coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null')
+        when 'null' then case when r.required then ' is required' end
+        when 'string' then case when (c.v ->> r.field) not in (select k.code from currencies k where k.ok)
+          then ' must be an ISO 4217 currency code such as "USD"' end
+        else ' must be an ISO 4217 currency code such as "USD"'
+        end
+      -- voltage: volts: a number, or text parse_voltage reads
+      when 5 then case when coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null') <> 'null'
+          and (c.v -> r.field) not in (select volts.value from volts where volts.ok)
+        then ' must be a number of volts or a string such as "3.3V", "500mV" or "3.3-5V"' end
+      -- current: amperes: a number >= 0, or text of 1 to max characters
+      when 6 then case coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null')
+        when 'null' then null
+        when 'number' then case when (c.v -> r.field)::numeric < 0
+          then ' must be a number of amperes or a string such as "500mA" (at most ' || r.max || ' characters)' end
+        when 'string' then case when pg_catalog.char_length(c.v ->> r.field) not between 1 and r.max
+          then ' must be a number of amperes or a string such as "500mA" (at most ' || r.max || ' characters)' end
+        else ' must be a number of amperes or a string such as "500mA" (at most ' || r.max || ' characters)'
+        end
+      -- url: an http(s) URL of at most max characters
+      when 7 then case coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null')
+        when 'null' then null
+        when 'string' then case when pg_catalog.char_length(c.v ->> r.field) > r.max
+            or (c.v ->> r.field) !~* '^https?://[^[:space:][:cntrl:]]+$'
+          then ' must be an http(s) URL of at most ' || r.max || ' characters' end
+        else ' must be an http(s) URL of at most ' || r.max || ' characters'
+        end
+      -- type: of json_type
+      when 8 then case when pg_catalog.jsonb_typeof(c.v -> r.field) not in ('null', r.json_type) then r.message end
+      -- array: an array of at most max_items
+      when 9 then case coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null')
+        when 'null' then null
+        when 'array' then case when pg_catalog.jsonb_array_length(c.v -> r.field) > r.max_items
+          then ' must be an array of at most ' || r.max_items || ' items' end
+        else ' must be an array of at most ' || r.max_items || ' items'
+        end
+      -- texts: an array of at most max_items strings of 1 to max characters
+      when 10 then case coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null')
+        when 'null' then null
+        when 'array' then case
+          when pg_catalog.jsonb_array_length(c.v -> r.field) > r.max_items
+            then ' must be an array of at most ' || r.max_items || ' strings'
+          else (select pg_catalog.format('[%s] must be a non-empty string of at most %s characters', x.o - 1, r.max)
+            from pg_catalog.jsonb_array_elements(c.v -> r.field) with ordinality x (e, o)
+            where pg_catalog.jsonb_typeof(x.e) <> 'string' or pg_catalog.char_length(x.e #>> '{}') > r.max
+              or pg_catalog.btrim(x.e #>> '{}') = ''
+            order by x.o limit 1) end
+        else ' must be an array of at most ' || r.max_items || ' strings'
+        end
+      -- choice: one of choices, as json_type (strings in any case)
+      when 11 then case
+        when coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null') = 'null' then null
+        when pg_catalog.jsonb_typeof(c.v -> r.field) <> r.json_type or pg_catalog.lower(c.v ->> r.field) <> all (r.choices)
+          then coalesce(r.message, ' must be one of ' || pg_catalog.array_to_string(r.choices, ', ')) end
+      -- path: a relative path without .. or backslashes
+      when 12 then case when (c.v ->> r.field) ~ '(^/|\\|[[:cntrl:]]|(^|/)\.\.(/|$))' then r.message end
+      -- unique: no earlier item has the same value
+      when 13 then case when (c.i, r.field) in (select d.i, d.field from repeated d)
+        then pg_catalog.format(r.message, c.v -> r.field) end
+      end as problem
+    from items c
+    cross join rules r
   ) p
   where p.problem is not null
-  order by p.i
+  order by p.i, p.position
   limit 1;
   if problem is not null then
     perform private.invalid_parameter(problem);
   end if;
 end
 $$;
-comment on function private.validate_wiring(jsonb) is
-  'Raises 22023 naming the field unless content_json is valid wiring: {"steps": [{from_part, from_pin, to_part, to_pin, …}]}.';
-grant execute on function private.validate_wiring(jsonb) to authenticated, service_role;
-
-create function private.validate_code(content_json jsonb)
-returns void
-language plpgsql
-immutable
-parallel safe
-set search_path = ''
-as $$
-declare
-  problem text;
-begin
-  perform private.check_json_list(content_json, 'files', 200, 'code');
-  -- (the items are read straight from the document each time: reading jsonb back from a
-  -- materialised CTE costs several times more)
-  select pg_catalog.format('content_json.files[%s]%s', p.i, p.problem) into problem
-  from (
-    select c.i, coalesce(
-      case
-        when c.v -> 'filename' is null or jsonb_typeof(c.v -> 'filename') = 'null' then '.filename is required'
-        when jsonb_typeof(c.v -> 'filename') <> 'string'
-          then '.filename must be a non-empty string of at most 255 characters'
-        when char_length(c.v ->> 'filename') > 255 or btrim(c.v ->> 'filename') = ''
-          then '.filename must be a non-empty string of at most 255 characters'
-      end,
-      case when (c.v ->> 'filename') ~ '(^/|\\|[[:cntrl:]]|(^|/)\.\.(/|$))'
-        then '.filename must be a relative path without ".." or backslashes' end,
-      case when c.nth > 1 then pg_catalog.format('.filename %s is repeated: file names must be unique', c.v -> 'filename') end,
-      case
-        when c.v -> 'language' is null or jsonb_typeof(c.v -> 'language') = 'null' then '.language is required'
-        when jsonb_typeof(c.v -> 'language') <> 'string'
-          then '.language must be a non-empty string of at most 50 characters'
-        when char_length(c.v ->> 'language') > 50 or btrim(c.v ->> 'language') = ''
-          then '.language must be a non-empty string of at most 50 characters'
-      end,
-      case
-        when c.v -> 'platform' is null or jsonb_typeof(c.v -> 'platform') = 'null' then null
-        when jsonb_typeof(c.v -> 'platform') <> 'string'
-          then '.platform must be a string of at most 100 characters'
-        when char_length(c.v ->> 'platform') > 100
-          then '.platform must be a string of at most 100 characters'
-      end,
-      case
-        when c.v -> 'content' is null or jsonb_typeof(c.v -> 'content') = 'null' then '.content is required'
-        when jsonb_typeof(c.v -> 'content') <> 'string' then '.content must be a string of at most 1000000 characters'
-        when char_length(c.v ->> 'content') > 1000000 then '.content must be a string of at most 1000000 characters'
-      end,
-      case
-        when c.v -> 'unit' is null or jsonb_typeof(c.v -> 'unit') = 'null' then null
-        when jsonb_typeof(c.v -> 'unit') <> 'number' or (c.v -> 'unit')::text not in ('1', '2', '3')
-          then '.unit must be 1 (calibration), 2 (minimal) or 3 (full)'
-      end,
-      case
-        when c.v -> 'required_libraries' is null or jsonb_typeof(c.v -> 'required_libraries') = 'null' then null
-        when jsonb_typeof(c.v -> 'required_libraries') <> 'array'
-          then '.required_libraries must be an array of at most 100 strings'
-        when jsonb_array_length(c.v -> 'required_libraries') > 100
-          then '.required_libraries must be an array of at most 100 strings'
-        else (select pg_catalog.format('.required_libraries[%s] must be a non-empty string of at most 200 characters', x.o - 1)
-          from jsonb_array_elements(c.v -> 'required_libraries') with ordinality x (e, o)
-          where jsonb_typeof(x.e) <> 'string' or char_length(x.e #>> '{}') > 200 or btrim(x.e #>> '{}') = ''
-          order by x.o limit 1)
-      end,
-      case when jsonb_typeof(c.v -> 'production_ready') not in ('null', 'boolean') then '.production_ready must be true or false' end
-    ) as problem
-    from (
-      select e.ordinality - 1 as i, e.value as v,
-      row_number() over (partition by e.value ->> 'filename' order by e.ordinality) as nth
-      from jsonb_array_elements(content_json -> 'files') with ordinality e
-    ) c
-  ) p
-  where p.problem is not null
-  order by p.i
-  limit 1;
-  if problem is not null then
-    perform private.invalid_parameter(problem);
-  end if;
-end
-$$;
-comment on function private.validate_code(jsonb) is
-  'Raises 22023 naming the field unless content_json is valid code: {"files": [{filename, language, content, …}]}.';
-grant execute on function private.validate_code(jsonb) to authenticated, service_role;
+comment on function private.validate_content_json(text, jsonb) is
+  'Raises 22023 naming the field unless content_json is valid for a bom ({"components": [{name, quantity, '
+  'unit_price, currency, …}]}), wiring ({"steps": [{from_part, from_pin, to_part, to_pin, …}]}) or code '
+  '({"files": [{filename, language, content, …}]}) artifact.';
+grant execute on function private.validate_content_json(text, jsonb) to authenticated, service_role;

@@ -275,12 +275,9 @@ begin
     perform private.invalid_parameter(pg_catalog.format('content_json is required for a %s artifact', type),
       'See the formats in the comment on create_artifact_with_version.');
   end if;
-  case type
-    when 'bom' then perform private.validate_bom(content_json);
-    when 'wiring' then perform private.validate_wiring(content_json);
-    when 'code' then perform private.validate_code(content_json);
-    else null;
-  end case;
+  if type in ('bom', 'wiring', 'code') then
+    perform private.validate_content_json(type, content_json);
+  end if;
 end
 $$;
 grant execute on function private.validate_artifact_content(text, text, jsonb, text) to authenticated, service_role;
