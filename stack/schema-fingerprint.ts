@@ -75,7 +75,10 @@ const QUERIES: Record<string, string> = {
       "coalesce(c.relacl, pg_catalog.acldefault((case when c.relkind = 'S' then 's' else 'r' end)::\"char\", c.relowner))",
     )
   },
-      case when c.relkind in ('v', 'm') then 'definition=' || pg_catalog.pg_get_viewdef(c.oid) end) as detail
+      case when c.relkind in ('v', 'm') then 'definition=' || pg_catalog.pg_get_viewdef(c.oid) end,
+      case when c.relkind = 'p' then 'partition_key=' || pg_catalog.pg_get_partkeydef(c.oid) end,
+      case when c.relispartition then 'partition_of=' || (select i.inhparent::regclass::text from pg_catalog.pg_inherits i
+        where i.inhrelid = c.oid) || ' ' || pg_catalog.pg_get_expr(c.relpartbound, c.oid) end) as detail
     from pg_catalog.pg_class c join ns n on n.oid = c.relnamespace
     where c.relkind in ('r', 'p', 'v', 'm', 'S', 'f') and not ${member("pg_catalog.pg_class", "c.oid")}`,
 
@@ -155,6 +158,18 @@ const QUERIES: Record<string, string> = {
     where (t.typtype in ('d', 'e', 'r', 'm')
         or (t.typtype = 'c' and (select c.relkind from pg_catalog.pg_class c where c.oid = t.typrelid) = 'c'))
       and not ${member("pg_catalog.pg_type", "t.oid")}`,
+
+  rule: `
+    select pg_catalog.format('%I.%I.%I', n.nspname, c.relname, r.rulename) as name,
+      pg_catalog.pg_get_ruledef(r.oid) || ' | enabled=' || r.ev_enabled::text as detail
+    from pg_catalog.pg_rewrite r
+    join pg_catalog.pg_class c on c.oid = r.ev_class
+    join ns n on n.oid = c.relnamespace
+    where r.rulename <> '_RETURN' and not ${member("pg_catalog.pg_rewrite", "r.oid")}`,
+
+  statistics: `
+    select pg_catalog.format('%I.%I', n.nspname, s.stxname) as name, pg_catalog.pg_get_statisticsobjdef(s.oid) as detail
+    from pg_catalog.pg_statistic_ext s join ns n on n.oid = s.stxnamespace`,
 
   sequence: `
     select pg_catalog.format('%I.%I', n.nspname, c.relname) as name, pg_catalog.concat_ws(' | ',

@@ -1,8 +1,9 @@
 /**
  * The schema drift check (`npm test` fails when supabase/schemas/ and supabase/migrations/ build
  * different databases): it sees a grant, a column privilege, a comment, a function's body or
- * settings, a policy, a trigger, a publication member, a default privilege or a row of reference
- * data that only one side has, and a schema file changed without a migration.
+ * settings, a policy, a trigger, a publication member, a default privilege, a row of reference
+ * data, a table, a column default, row level security, an index or a rule that only one side has,
+ * and a schema file changed without a migration.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -61,6 +62,22 @@ const CHANGES: [string, string, RegExp][] = [
     /^row public\.agents name=orchestrator: differs/,
   ],
   ["a new table", "create table public.extra (id int)", /^relation public\.extra: only in supabase\/schemas/],
+  [
+    "a column default",
+    "alter table public.chats alter column pinned set default true",
+    /^column public\.chats\.pinned: differs/,
+  ],
+  ["row level security", "alter table public.agents disable row level security", /^relation public\.agents: differs/],
+  [
+    "an index",
+    "drop index public.chats_agent_id_idx",
+    /^index public\.chats_agent_id_idx: only in supabase\/migrations/,
+  ],
+  [
+    "a rule",
+    "create rule model_prices_keep as on delete to public.model_prices do instead nothing",
+    /^rule public\.model_prices\.model_prices_keep: only in supabase\/schemas/,
+  ],
 ];
 
 class Rollback extends Error {
