@@ -10,12 +10,14 @@
  *    members, default privileges.
  * 3. By hand, what that diff does not do, said so in the migration:
  *    - reference data (REFERENCE_TABLES in stack/schema-fingerprint.ts: the built-in agents, model
- *      prices, scheduled jobs): the diff carries no DML, so their differences become insert, update
- *      and delete statements, followed by any statement a schema file marks with
- *      `-- db:diff: after changes to <table>` (the pg_cron scheduling of private.scheduled_jobs);
+ *      prices, scheduled jobs): the diff carries no DML, so their differences (once the schema
+ *      changes are applied) become insert, update and delete statements, followed by any statement
+ *      a schema file marks with `-- db:diff: after changes to <table>` (the pg_cron scheduling);
  *    - column order: pg-delta lists a new table's columns whose default calls a function after the
- *      others; their definitions are moved back to the place they have in the schema file.
- * 4. Checks the result: a third database gets the migrations plus the new one through the CLI, and
+ *      others; their definitions are moved back to the place they have in the schema file;
+ *    - the owner's privileges: pg-delta restates them as the Postgres 15 it ran on lists them, which
+ *      on Postgres 17 would take MAINTAIN away; those statements are left out.
+ * 4. Checks the result: another database gets the migrations plus the new one through the CLI, and
  *    its schema fingerprint must equal the schemas database's. Anything left over is printed and
  *    nothing is written.
  *

@@ -7,7 +7,6 @@
  * Native engine: one throwaway cluster, a database per build. PGlite: one in-memory instance per
  * build (PGlite serves a single database).
  */
-import { join } from "node:path";
 import { type Db, serverDb } from "./db.ts";
 import type { EngineKind } from "./engines/engine.ts";
 import { type Engine, startEngine } from "./engines/index.ts";
@@ -114,4 +113,4 @@ export async function schemaDrift(
 /** Advice printed under drift: how to bring the migrations up to the schema files. */
 export const DRIFT_ADVICE = "supabase/schemas/ and supabase/migrations/ describe different databases: " +
   "after changing a schema file, run `npm run db:diff -- <name>` and commit the migration it writes " +
-  `(${join("supabase", "migrations")}/<timestamp>_<name>.sql) with the schema file.`;
+  "(supabase/migrations/<timestamp>_<name>.sql) with the schema file.";
