@@ -6,6 +6,8 @@
  *   artifact and for a project BOM (20 parts, validated and materialised).
  * - get_project for a 200-part BOM and 300 wiring steps: median and p95.
  * - diff_artifact_versions for two 200-part BOMs: median and p95.
+ * - The content validators alone (private.validate_artifact_content) on a 200-part BOM, 300 wiring
+ *   steps and 50 code files: median and p95.
  *
  * JSON goes to postgres.js as objects: it encodes parameters the server types as jsonb itself.
  * Each call is one autocommitted statement on a session acting as a signed-in user (RLS applies),
@@ -52,6 +54,20 @@ function wiring(steps: number, parts: number): unknown {
       voltage: i % 6 === 0 ? (i % 12 === 0 ? "5V" : 3.3) : undefined,
       wire_color: ["red", "black", "yellow", "blue"][i % 4],
       instruction: `Connect step ${i + 1}`,
+    })),
+  };
+}
+
+function code(files: number): unknown {
+  return {
+    files: Array.from({ length: files }, (_, i) => ({
+      filename: `src/module_${i}.cpp`,
+      language: "cpp",
+      platform: "esp32",
+      content: `// module ${i}\n${"void step() { digitalWrite(LED, HIGH); }\n".repeat(40)}`,
+      unit: 1 + (i % 3),
+      required_libraries: ["Wire", "SPI"],
+      production_ready: i % 2 === 0,
     })),
   };
 }
@@ -179,6 +195,23 @@ export default async function run(args: string[]) {
     }
     const d = percentiles(diffSamples);
     rows.push([`diff_artifact_versions (200-part BOMs: ${summary})`, d.p50.toFixed(3), d.p95.toFixed(3), ""]);
+
+    // ------------------------------------------------------------ the content validators alone
+    for (
+      const [type, label, json] of [
+        ["bom", "200-part BOM", bom(200)],
+        ["wiring", "300 wiring steps", wiring(300, 200)],
+        ["code", "50 code files", code(50)],
+      ] as const
+    ) {
+      const validate = () =>
+        timed(db, `select private.validate_artifact_content($1, null, $2::jsonb, null)`, [type, json]);
+      for (let i = 0; i < 10; i++) await validate();
+      const samples: number[] = [];
+      for (let i = 0; i < iterations; i++) samples.push(await validate());
+      const v = percentiles(samples);
+      rows.push([`validate_artifact_content (${label})`, v.p50.toFixed(3), v.p95.toFixed(3), ""]);
+    }
     await db.close();
 
     console.log(`\n${iterations} timed calls per row, one autocommitted statement each, as a signed-in user\n`);

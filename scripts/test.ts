@@ -3,10 +3,12 @@
  *
  * 1. Static checks: deno fmt --check, deno lint, deno check.
  * 2. Per engine (PGlite always; native Postgres when its binaries, pgvector and pgTAP are
- *    installed, or as PARLEY_TEST_ENGINES says), on a fresh database with platform + migrations +
- *    seeds: the schema check, the generated-types check (PGlite), Supabase's advisors (native),
- *    then every tests/db/*.sql pgTAP file.
- * 3. deno test for tests/functions/ and tests/e2e/ (they start the stack on the same engines).
+ *    installed, or as PARLEY_TEST_ENGINES says): the drift check (a database built from
+ *    supabase/migrations/ and one built from supabase/schemas/ have the same schema fingerprint);
+ *    then, on a fresh database with platform + migrations + seeds: the schema check, the
+ *    generated-types check (PGlite), Supabase's advisors (native), every tests/db/*.sql pgTAP file.
+ * 3. deno test for tests/functions/, tests/stack/ and tests/e2e/ (they start the stack on the same
+ *    engines).
  */
 import { join } from "node:path";
 import { parseEngineList, startEngine } from "../stack/engines/index.ts";
@@ -15,6 +17,7 @@ import { nativeTestable } from "../stack/engines/native.ts";
 import { applySqlFile, prepareDatabase } from "../stack/database.ts";
 import { advisorWarnings, generateTypes, lintErrors, schemaViolations, TYPES_FILE } from "../stack/checks.ts";
 import { runPgtapFile } from "../stack/pgtap.ts";
+import { DRIFT_ADVICE, schemaDrift } from "../stack/schema-drift.ts";
 import { BIN, exists, freePort, ROOT, sqlFiles, TEST_HELPERS } from "../stack/paths.ts";
 
 let passed = 0;
@@ -65,6 +68,12 @@ const dbFiles = await sqlFiles(join(ROOT, "tests", "db"));
 for (const kind of kinds) {
   console.log(`\n${kind}: fresh database (platform + migrations + seeds)`);
   const started = performance.now();
+  const drift = await schemaDrift(kind).catch((e) => [`building the two databases failed: ${(e as Error).message}`]);
+  record(
+    `${kind}: supabase/schemas/ and supabase/migrations/ build the same database`,
+    drift.length === 0,
+    [...drift.slice(0, 30), ...(drift.length > 30 ? [`… ${drift.length - 30} more`] : []), DRIFT_ADVICE].join("\n"),
+  );
   let engine;
   try {
     engine = await startEngine(kind, { port: freePort() });
@@ -120,7 +129,7 @@ for (const kind of kinds) {
 
 // ---------------------------------------------------------------- deno test
 const denoTestDirs = [];
-for (const dir of ["tests/functions", "tests/e2e"]) {
+for (const dir of ["tests/functions", "tests/stack", "tests/e2e"]) {
   if (!(await exists(join(ROOT, dir)))) continue;
   for await (const e of Deno.readDir(join(ROOT, dir))) {
     if (e.isFile && /\.test\.ts$/.test(e.name)) {

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const DATA_DIR = resolve(Deno.env.get("PARLEY_DATA_DIR") ?? join(ROOT, ".parley"));
 export const MIGRATIONS_DIR = join(ROOT, "supabase", "migrations");
+export const SCHEMAS_DIR = join(ROOT, "supabase", "schemas");
 export const PLATFORM_DIR = join(ROOT, "sql", "platform");
 export const SEEDS_DIR = join(ROOT, "seeds");
 export const TEST_HELPERS = join(ROOT, "sql", "tests", "helpers.sql");

@@ -1,8 +1,7 @@
 -- Realtime for artifacts: a new version, and a renamed, hidden or shown artifact, are broadcast on
--- the chat's private topic chat:<chat_id>, received by the chat's readers (the policy on
--- realtime.messages of the chat realtime migration). The payload is what a chat UI needs to show
--- or refresh the artifact: never the content (it can be megabytes), which get_artifact returns.
--- Artifacts that belong to a project only have no chat topic and are not broadcast.
+-- the chat's private topic chat:<chat_id> (75_realtime.sql). The payload is what a chat UI needs to
+-- show or refresh the artifact, never the content (which get_artifact returns). Artifacts of a
+-- project only have no chat topic and are not broadcast.
 
 -- Security definer: broadcasting writes realtime.messages, which the writing user has no right to.
 create function private.broadcast_artifact_version()
@@ -45,10 +44,11 @@ begin
 end
 $$;
 
--- New versions move the counters too; that is told by the version's own broadcast.
+-- New versions move the counters too; the version's own broadcast tells that.
 create trigger artifacts_900_broadcast_update
   after update on public.artifacts
   for each row
   when (new.chat_id is not null
-    and (old.title, old.description, old.hidden_at) is distinct from (new.title, new.description, new.hidden_at))
+    and (old.title is distinct from new.title or old.description is distinct from new.description
+      or old.hidden_at is distinct from new.hidden_at))
   execute function private.broadcast_artifact_change();

@@ -1,63 +1,10 @@
--- Foundation: deny-by-default function execution, the private schema, Parley's clock, profiles.
-
--- Functions are not executable by anyone until a migration grants them explicitly, right after
--- creating them. The first statement removes Postgres's built-in EXECUTE for PUBLIC on functions
--- this role creates; the second removes the grants Supabase adds for the API roles in public.
-alter default privileges revoke execute on functions from public;
-alter default privileges in schema public revoke execute on functions from anon, authenticated, service_role;
-
--- private: helpers, trigger functions and internals. PostgREST serves only public, so nothing
--- here is reachable through the API. The API roles get USAGE because RLS policies and security
--- invoker RPCs call helpers here while running as them; every function in private is
--- non-executable by default (above) and granted one by one, and no table here is granted.
-create schema if not exists private;
-revoke all on schema private from public;
-grant usage on schema private to anon, authenticated, service_role;
-comment on schema private is 'Parley internals: helpers, trigger functions, queues. Not exposed through the API.';
-
--- Parley's clock. Everything that compares against "now" (expiry, TTLs, windows) reads it here, so
--- tests can freeze time with tests.freeze_time(); outside tests the setting is never set and this
--- is now(), the transaction's start time.
-create function private.now()
-returns timestamptz
-language sql stable
-set search_path = ''
-as $$
-  select coalesce(nullif(pg_catalog.current_setting('parley.frozen_now', true), '')::timestamptz, pg_catalog.now())
-$$;
-comment on function private.now() is 'The current time (now()), unless a test froze it with tests.freeze_time().';
-grant execute on function private.now() to anon, authenticated, service_role;
-
--- Generic trigger: keeps updated_at true on every update.
-create function private.set_updated_at()
-returns trigger
-language plpgsql
-set search_path = ''
-as $$
-begin
-  new.updated_at := pg_catalog.now();
-  return new;
-end
-$$;
-
--- Raises a clear invalid-parameter error (SQLSTATE 22023, HTTP 400 through PostgREST).
-create function private.invalid_parameter(message text, hint text default null)
-returns void
-language plpgsql
-set search_path = ''
-as $$
-begin
-  raise exception using errcode = '22023', message = message, hint = coalesce(hint, '');
-end
-$$;
-grant execute on function private.invalid_parameter(text, text) to anon, authenticated, service_role;
-
 -- profiles: one per auth.users row, made by the on_auth_user_created trigger.
 create table public.profiles (
   id uuid primary key references auth.users (id) on delete cascade,
   display_name text
     constraint profiles_display_name_check
-    check (display_name is null or (char_length(display_name) between 1 and 80 and display_name !~ '[[:cntrl:]]' and display_name = btrim(display_name))),
+    check (display_name is null or (char_length(display_name) >= 1 and char_length(display_name) <= 80
+      and display_name !~ '[[:cntrl:]]' and display_name = btrim(display_name))),
   avatar_url text
     constraint profiles_avatar_url_check
     check (avatar_url is null or (char_length(avatar_url) <= 2048 and avatar_url ~ '^https?://[^[:space:]]+$')),
@@ -92,8 +39,8 @@ create trigger profiles_100_set_updated_at
   before update on public.profiles
   for each row execute function private.set_updated_at();
 
--- Creates the profile of a new user. Security definer because the user being created has no
--- rights on profiles yet (the insert happens in Supabase Auth's transaction, as its admin role).
+-- Creates the profile of a new user. Security definer: the user has no rights on profiles yet
+-- (the insert runs in Supabase Auth's transaction, as its admin role).
 create function private.handle_new_user()
 returns trigger
 language plpgsql
@@ -143,9 +90,8 @@ grant execute on function public.get_my_profile() to authenticated;
 comment on function public.get_my_profile() is
   'The signed-in user''s profile. Errors: PT404 (404) when there is none; anon is denied (401).';
 
--- RPC: updates the caller's profile. An omitted (null) argument leaves its field unchanged; an
--- empty avatar_url removes the avatar; settings are merged into the stored object, and a key
--- given as null is removed.
+-- RPC: updates the caller's profile. A null argument leaves its field unchanged; an empty
+-- avatar_url removes the avatar; settings are merged, a key given as null is removed.
 create function public.update_my_profile(
   display_name text default null,
   avatar_url text default null,

@@ -1,9 +1,8 @@
 -- The hardware projection (OHM's parts, connections, code_files): each version of a project's bom,
 -- wiring or code artifact is materialised into rows keyed by that version, so every version stays
--- queryable with SQL, and get_project assembles the current parts, wiring and code of a project
--- with rollups and compatibility warnings computed in SQL. The rows are written only by the
--- trigger on artifact_versions; like the versions they come from, they never change.
-
+-- queryable, and get_project assembles a project's current parts, wiring and code with rollups and
+-- compatibility warnings computed in SQL. Only the trigger on artifact_versions writes these rows;
+-- like the versions they come from, they never change.
 create table public.parts (
   id uuid primary key default gen_random_uuid(),
   project_id uuid not null references public.projects (id) on delete cascade,
@@ -83,10 +82,10 @@ create index parts_project_id_idx on public.parts (project_id);
 create index connections_project_id_idx on public.connections (project_id);
 create index code_files_project_id_idx on public.code_files (project_id);
 
--- Read-only projections: readers of the artifact (or the project's owner) select; only the
--- trigger writes. The owner's case comes first and is one hashed lookup in the caller's own
--- projects, computed once per statement (get_project reads hundreds of rows of one project);
--- the per-row helper only runs for everyone else (readers of the artifact's chat).
+-- Read-only projections: readers of the artifact (or the project's owner) select; only the trigger
+-- writes. The owner's case comes first, one hashed lookup in the caller's projects computed once
+-- per statement (get_project reads hundreds of rows of one project); the per-row helper runs only
+-- for everyone else.
 alter table public.parts enable row level security;
 alter table public.connections enable row level security;
 alter table public.code_files enable row level security;
@@ -120,8 +119,8 @@ as $$
 $$;
 grant execute on function private.json_text(jsonb) to authenticated, service_role;
 
--- Materialises a new version of a project's bom, wiring or code artifact (its content_json was
--- validated by the before-insert trigger). Security definer: nobody may write these tables.
+-- Materialises a new version of a project's bom, wiring or code artifact (validated by the
+-- before-insert trigger). Security definer: nobody may write these tables.
 create function private.artifact_versions_materialise()
 returns trigger
 language plpgsql
@@ -195,7 +194,6 @@ create trigger artifact_versions_200_materialise
   after insert on public.artifact_versions
   for each row execute function private.artifact_versions_materialise();
 
--- ---------------------------------------------------------------------------------------------
 -- A voltage range for people: "3.3 V", "3.3-5 V".
 create function private.format_voltage(low numeric, high numeric)
 returns text

@@ -1,6 +1,6 @@
 -- EX-AI continuation conversations: an agent server records each exchange under its continuation
--- id in one idempotent call, the chat expires after a sliding TTL, and a job scheduled every
--- minute purges expired chats (pg_cron where present; the stack's scheduler elsewhere).
+-- id in one idempotent call, the chat expires after a sliding TTL, and a job scheduled every minute
+-- purges expired chats (pg_cron where present; the stack's scheduler elsewhere).
 
 -- What record_conversation returns.
 create type public.recorded_conversation as (
@@ -183,9 +183,9 @@ comment on function public.get_chat_by_continuation(text) is
   'The caller''s chat recorded under continuation_id (a chats row; read its messages with get_messages). '
   'Errors: PT404 (404) unknown or expired.';
 
--- Deletes expired chats (with their messages, members and shares), at most 1000 per call, oldest
--- expiry first, skipping chats another transaction is writing to right now (a record_conversation
--- call may be sliding their expiry). Returns how many it deleted.
+-- RPC: deletes expired chats (with their messages, members and shares), at most 1000 per call,
+-- oldest expiry first, skipping chats another transaction is writing to (a record_conversation
+-- call may be sliding their expiry).
 create function public.service_role_purge_expired_chats()
 returns integer
 language plpgsql
@@ -213,10 +213,9 @@ comment on function public.service_role_purge_expired_chats() is
   'Service role only (the scheduler runs it every minute): deletes up to 1000 expired chats with everything in '
   'them and returns how many.';
 
--- ---------------------------------------------------------------------------------------------
--- Scheduled jobs. The list lives in a table so that both schedulers run the same SQL: pg_cron
--- where the extension exists (Supabase, the native engine), and the stack's own scheduler
--- (stack/scheduler.ts) on engines without it (PGlite).
+-- Scheduled jobs. The list is a table so that both schedulers run the same SQL: pg_cron where the
+-- extension exists (Supabase, the native engine), the stack's scheduler (stack/scheduler.ts)
+-- elsewhere (PGlite).
 create table private.scheduled_jobs (
   name text primary key
     constraint scheduled_jobs_name_check check (name ~ '^[a-z][a-z0-9_-]{0,62}$'),
@@ -230,10 +229,13 @@ comment on table private.scheduled_jobs is
 alter table private.scheduled_jobs enable row level security;
 revoke all on private.scheduled_jobs from anon, authenticated, service_role;
 
+-- reference data: db:diff carries changes of these rows into migrations
 insert into private.scheduled_jobs (name, schedule, command, description) values
   ('parley-purge-expired-chats', '* * * * *', 'select public.service_role_purge_expired_chats()',
    'Deletes expired continuation chats.');
 
+-- db:diff: after changes to private.scheduled_jobs
+-- Schedules the jobs with pg_cron where it is installed (or can be, in cron.database_name).
 do $$
 declare
   job record;

@@ -1,9 +1,8 @@
--- Comparing two versions of an artifact, in the database: BOMs part by part with the cost delta,
+-- Comparing two versions of an artifact in the database: BOMs part by part with the cost delta,
 -- other JSON leaf by leaf, text line by line (unified-diff hunks).
 
--- ---------------------------------------------------------------------------------------------
--- JSON: the leaves of a document (scalars, empty objects and arrays) with their paths, written as
--- in validation errors: content_json.components[0].name, content_json["odd key"]. sort_key orders
+-- The leaves of a JSON document (scalars, empty objects and arrays) with their paths, written as
+-- in validation errors (content_json.components[0].name, content_json["odd key"]); sort_key orders
 -- them as in the document.
 create function private.json_leaves(doc jsonb, root text default 'content_json')
 returns table (path text, value jsonb, sort_key text[])
@@ -32,8 +31,8 @@ as $$
 $$;
 grant execute on function private.json_leaves(jsonb, text) to authenticated;
 
--- Leaf-level diff of two JSON documents: {"added": [{path, value}], "removed": [{path, value}],
--- "changed": [{path, old, new}]}, in document order. Arrays are compared position by position; an
+-- Leaf-level diff of two JSON documents: {added: [{path, value}], removed: [{path, value}],
+-- changed: [{path, old, new}]}, in document order. Arrays are compared position by position; an
 -- emptied object or array shows as the removal of what it held.
 create function private.diff_json(old_doc jsonb, new_doc jsonb, root text default 'content_json')
 returns jsonb
@@ -67,11 +66,9 @@ as $$
 $$;
 grant execute on function private.diff_json(jsonb, jsonb, text) to authenticated;
 
--- ---------------------------------------------------------------------------------------------
--- BOM: components are matched first by part number (case-insensitive, when both sides have one),
--- then the rest by name (case-insensitive); the n-th duplicate matches the n-th. Reports parts
--- added, removed and changed (each differing field, old → new) with costs (quantity × unit_price)
--- and the totals per currency.
+-- BOM: components are matched by part number (case-insensitive, when both sides have one), then by
+-- name; the n-th duplicate matches the n-th. Parts added, removed and changed (each differing field)
+-- with costs (quantity × unit_price) and totals per currency.
 create function private.diff_bom(old_doc jsonb, new_doc jsonb)
 returns jsonb
 language sql
@@ -155,13 +152,9 @@ as $$
 $$;
 grant execute on function private.diff_bom(jsonb, jsonb) to authenticated;
 
--- ---------------------------------------------------------------------------------------------
--- Text: a line diff as unified-diff hunks (3 lines of context).
---
 -- Myers' O((N+M)·D) shortest edit script over two arrays of line ids, within a budget of steps:
--- returns the change blocks as flattened [a_lo, a_hi, b_lo, b_hi, …] quadruples (0-based,
--- half-open: lines a_lo+1..a_hi of a are replaced by lines b_lo+1..b_hi of b), in order, or null
--- when the budget runs out.
+-- the change blocks as flattened [a_lo, a_hi, b_lo, b_hi, …] quadruples (0-based, half-open), in
+-- order, or null when the budget runs out.
 create function private.diff_myers(ka integer[], kb integer[], budget integer)
 returns integer[]
 language plpgsql
@@ -281,14 +274,10 @@ comment on function private.diff_myers(integer[], integer[], integer) is
   'Myers shortest edit script between two arrays of line ids as flattened [a_lo, a_hi, b_lo, b_hi] change blocks, or null past the budget.';
 grant execute on function private.diff_myers(integer[], integer[], integer) to authenticated;
 
--- The line diff. The common prefix and suffix are trimmed first (they cost one comparison per
--- line); the middle is diffed with Myers within a budget of 200,000 steps. Past the budget (large
--- texts that differ in many places), the diff is anchored instead on the lines that occur exactly
--- once in each text, in their longest increasing run (as patience diff does), each stretch between
--- anchors being diffed with Myers within 20,000 steps and, past that, reported as one replacement;
--- the result then says "approximate": true (correct, but maybe not the shortest). A last line
--- without a newline differs from the same line with one, and is marked "\ No newline at end of
--- file" as in git.
+-- The line diff: the common prefix and suffix trimmed, the middle diffed with Myers within 200,000
+-- steps; past that, anchored on the lines that occur once in each text (as patience diff does),
+-- each stretch between anchors diffed within 20,000 steps or else one replacement, and
+-- "approximate": true. A last line without a newline is marked as git marks it.
 create function private.diff_text(old_text text, new_text text)
 returns jsonb
 language plpgsql
@@ -550,7 +539,6 @@ comment on function private.diff_text(text, text) is
   'that, anchored on lines unique to both texts, and approximate is true.';
 grant execute on function private.diff_text(text, text) to authenticated;
 
--- ---------------------------------------------------------------------------------------------
 create function public.diff_artifact_versions(artifact_id uuid, from_version integer, to_version integer)
 returns jsonb
 language plpgsql
@@ -609,8 +597,8 @@ comment on function public.diff_artifact_versions(uuid, integer, integer) is
   'bom, file_path}; a section is null when that part of the content did not change. content (text): {hunks: '
   '[{from_start, from_count, to_start, to_count, header ("@@ -a,b +c,d @@"), lines (" context", "-old", "+new")}], '
   'lines_added, lines_removed, approximate, unified (the hunks as one unified-diff text)}; Myers diff after trimming '
-  'the common prefix and suffix, capped at 500,000 steps, beyond which the differing middle is one replacement and '
-  'approximate is true. content_json (types other than bom): {added: [{path, value}], removed: [{path, value}], '
+  'the common prefix and suffix, within 200,000 steps; past that, anchored on lines unique to both texts (each stretch '
+  'between anchors within 20,000 steps, else one replacement), and approximate is true. content_json (types other than bom): {added: [{path, value}], removed: [{path, value}], '
   'changed: [{path, old, new}]} over leaf paths such as content_json.steps[3].voltage (arrays compared by position). '
   'bom: components matched by part_number (case-insensitive) where both have one, else by name (case-insensitive): '
   '{added: [{position, name, part_number, quantity, unit_price, currency, cost, component}], removed: [same], '

@@ -1,10 +1,11 @@
--- Usage and cost: dated model prices and per-agent/model/chat/day usage of the caller's chats.
+-- Usage and cost: dated model prices, and usage of the caller's chats by agent, model, chat or day.
 
 -- List prices per million tokens. A price holds from effective_from until the model's next row,
 -- so a message is costed at the price of the day it was written.
 create table public.model_prices (
   model text not null
-    constraint model_prices_model_check check (char_length(model) between 1 and 128 and model !~ '[[:space:][:cntrl:]]'),
+    constraint model_prices_model_check
+    check (char_length(model) >= 1 and char_length(model) <= 128 and model !~ '[[:space:][:cntrl:]]'),
   effective_from date not null,
   input_usd_per_million numeric(12, 4) not null
     constraint model_prices_input_check check (input_usd_per_million >= 0),
@@ -28,8 +29,9 @@ create policy model_prices_select_all on public.model_prices
   for select to authenticated
   using (true);
 
--- Standard (non-batch, uncached) list prices as published by each provider when the model or
--- the price change was announced.
+-- Standard (non-batch, uncached) list prices as each provider published them when the model or
+-- the price change was announced. Reference data: db:diff carries changes of these rows into
+-- migrations.
 insert into public.model_prices (model, effective_from, input_usd_per_million, output_usd_per_million, observed_on, source) values
   ('openai/gpt-4o', '2024-05-13', 5.00, 15.00, '2024-05-13',
    'OpenAI API pricing (openai.com/api/pricing), GPT-4o launch price'),
@@ -50,11 +52,10 @@ insert into public.model_prices (model, effective_from, input_usd_per_million, o
   ('zhipu/glm-4.6', '2025-09-30', 0.60, 2.20, '2025-09-30',
    'Z.ai API pricing (docs.z.ai), GLM-4.6 launch');
 
--- Usage of the chats the caller owns (whoever wrote in them: the owner pays), counting the
--- messages that carry token counts.
--- Security definer for cost, not access: as the caller, RLS would call the chat-access check once
--- per message row, which dominates an aggregate over a whole account. This function filters on
--- owner_id = the caller itself, which is exactly what the policies would allow for owned chats.
+-- Usage of the chats the caller owns (whoever wrote in them: the owner pays), counting messages
+-- that carry token counts. Security definer for cost, not access: as the caller, RLS would check
+-- access once per message row; this filters on owner_id = the caller, exactly what the policies
+-- allow for owned chats.
 create function private.get_usage("from" timestamptz, "to" timestamptz, group_by text)
 returns table (
   group_key text,

@@ -1,5 +1,5 @@
--- Full-text search over the messages of every chat the caller can read: web-search syntax, ranked,
--- with a highlighted snippet, served by the GIN index on messages.content_search.
+-- Full-text search over the messages of every chat the caller can read: web-search syntax,
+-- ranked, with a highlighted snippet, served by the GIN index on messages.content_search.
 
 -- One search result.
 create type public.message_search_hit as (
@@ -14,11 +14,10 @@ create type public.message_search_hit as (
 );
 comment on type public.message_search_hit is 'A search_messages result: where the message is, a highlighted snippet, its rank.';
 
--- Security definer because of how RLS and indexes interact: under RLS Postgres may only use a
--- condition in an index scan when its operator is leakproof, and the text-search match operator
--- (@@) is not, so as the caller the GIN index could not be used and every search would read every
--- message. This function applies the authorization itself instead: it only ever reads messages of
--- chats the signed-in caller owns or is a member of (and of chat_id, when given, only if readable).
+-- Security definer because of how RLS and indexes interact: under RLS a condition may drive an
+-- index scan only when its operator is leakproof, and the text-search match (@@) is not, so as the
+-- caller every search would read every message. This applies the authorization itself instead: it
+-- reads only messages of chats the caller owns or is a member of (and of chat_id only if readable).
 create function private.search_messages(query text, chat_id uuid, page_size integer)
 returns setof public.message_search_hit
 language plpgsql

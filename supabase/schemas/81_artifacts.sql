@@ -1,14 +1,11 @@
 -- Artifacts with git-style immutable versions (OHM's create_artifact_with_version; Somni's
--- interpretations). An artifact belongs to a chat, a project, or both; each change is a new
--- version whose parent is the previous one, numbered 1, 2, 3… per artifact. A version never
--- changes and is never deleted, except with its artifact. Reverting appends a version carrying an
--- old version's content; history is never rewritten.
+-- interpretations). An artifact belongs to a chat, a project, or both; each change is a new version
+-- whose parent is the previous one, numbered 1, 2, 3… per artifact. A version never changes and is
+-- never deleted, except with its artifact; a revert appends a version with an old one's content.
 --
 -- Access: whoever can read the chat (owner, members) or owns the project reads the artifact, its
 -- versions and the rows materialised from them; the chat's owner and editors (or the project's
 -- owner) write. Anonymous visitors read artifacts only through a chat share (get_shared_chat).
-
--- ---------------------------------------------------------------------------------------------
 create table public.artifacts (
   id uuid primary key default gen_random_uuid(),
   -- Deleting the chat (or project) deletes the artifacts that belong to nothing else and unlinks
@@ -22,7 +19,8 @@ create table public.artifacts (
     constraint artifacts_type_check check (type in ('context', 'mvp', 'prd', 'bom', 'code', 'wiring',
       'circuit_diagram', 'budget', 'datasheet_analysis', 'overview', 'interpretation')),
   title text not null
-    constraint artifacts_title_check check (char_length(title) between 1 and 200 and title !~ '[[:cntrl:]]' and title = btrim(title)),
+    constraint artifacts_title_check
+    check (char_length(title) >= 1 and char_length(title) <= 200 and title !~ '[[:cntrl:]]' and title = btrim(title)),
   description text
     constraint artifacts_description_check check (description is null or char_length(description) <= 2000),
   current_version integer not null default 0,
@@ -56,7 +54,6 @@ create trigger artifacts_100_set_updated_at
   before update on public.artifacts
   for each row execute function private.set_updated_at();
 
--- ---------------------------------------------------------------------------------------------
 create table public.artifact_versions (
   id uuid primary key default gen_random_uuid(),
   artifact_id uuid not null references public.artifacts (id) on delete cascade,
@@ -72,7 +69,7 @@ create table public.artifact_versions (
     check (content_json is null or jsonb_typeof(content_json) in ('object', 'array')),
   file_path text
     constraint artifact_versions_file_path_check
-    check (file_path is null or (char_length(file_path) between 3 and 1024
+    check (file_path is null or (char_length(file_path) >= 3 and char_length(file_path) <= 1024
       and file_path ~ '^[a-z0-9][a-z0-9_-]*/[^/]' and file_path !~ '[[:cntrl:]\\]' and file_path !~ '(^|/)\.\.?(/|$)')),
   content_hash text not null
     constraint artifact_versions_content_hash_check check (content_hash ~ '^[0-9a-f]{64}$'),
@@ -100,12 +97,9 @@ comment on column public.artifact_versions.created_by_message_id is 'The message
 create index artifact_versions_created_by_message_id_idx
   on public.artifact_versions (created_by_message_id) where created_by_message_id is not null;
 
--- ---------------------------------------------------------------------------------------------
--- RLS helpers: boolean, security definer like the chat helpers (so policies of several tables can
--- ask without recursing through each other's policies), and in PL/pgSQL like them: its statements
--- keep their plans for the session, where a non-inlined SQL function plans its body again in every
--- statement that calls it. The chat's rules are the chat helpers': readers are its owner and
--- members, writers its owner and editors; a project's owner reads and writes its artifacts.
+-- RLS helpers: boolean, security definer and PL/pgSQL like the chat helpers (30_chat_access.sql).
+-- Readers of the chat (owner, members) or the project's owner read; the chat's owner and editors
+-- or the project's owner write.
 create function private.can_read_artifact_scope(chat_id uuid, project_id uuid)
 returns boolean
 language plpgsql
@@ -193,10 +187,9 @@ comment on function private.can_create_artifact(uuid, uuid) is
   'Whether the calling user may create an artifact in the chat (writer) and/or for the project (owner, or the chat''s project).';
 grant execute on function private.can_create_artifact(uuid, uuid) to authenticated;
 
--- ---------------------------------------------------------------------------------------------
--- Grants and policies. Clients write through the RPCs below; these are what those security
--- invoker RPCs need. Version numbers, parents, hashes and the artifact's counters are set by
--- triggers and stay read-only. Nobody (service_role included) may update or delete versions.
+-- Clients write through the RPCs; these grants are what those security invoker RPCs need.
+-- Version numbers, parents, hashes and the artifact's counters are set by triggers and stay
+-- read-only. Nobody (service_role included) may update or delete versions.
 alter table public.artifacts enable row level security;
 revoke all on public.artifacts from anon, authenticated, service_role;
 grant select on public.artifacts to authenticated;
@@ -235,7 +228,6 @@ create policy artifact_versions_insert_writer on public.artifact_versions
   for insert to authenticated
   with check (created_by = (select auth.uid()) and private.can_write_artifact(artifact_id));
 
--- ---------------------------------------------------------------------------------------------
 -- The content hash: SHA-256 of the jsonb text of [content, content_json, file_path]. jsonb's text
 -- is canonical (keys sorted, whitespace normalised), so equal JSON hashes equally whatever its
 -- formatting, and the array keeps null and "" apart.
@@ -252,8 +244,8 @@ comment on function private.artifact_content_hash(text, jsonb, text) is
   'SHA-256 (hex) of the jsonb text of [content, content_json, file_path].';
 grant execute on function private.artifact_content_hash(text, jsonb, text) to authenticated, service_role;
 
--- Validates content for an artifact type: sizes, and the bom, wiring and code formats (which
--- require content_json). Raises 22023 naming the field.
+-- Content for an artifact type: sizes, and the bom, wiring and code formats (which require
+-- content_json). Raises 22023 naming the field.
 create function private.validate_artifact_content(type text, content text, content_json jsonb, file_path text)
 returns void
 language plpgsql
@@ -283,22 +275,17 @@ begin
     perform private.invalid_parameter(pg_catalog.format('content_json is required for a %s artifact', type),
       'See the formats in the comment on create_artifact_with_version.');
   end if;
-  case type
-    when 'bom' then perform private.validate_bom(content_json);
-    when 'wiring' then perform private.validate_wiring(content_json);
-    when 'code' then perform private.validate_code(content_json);
-    else null;
-  end case;
+  if type in ('bom', 'wiring', 'code') then
+    perform private.validate_content_json(type, content_json);
+  end if;
 end
 $$;
 grant execute on function private.validate_artifact_content(text, text, jsonb, text) to authenticated, service_role;
 
--- ---------------------------------------------------------------------------------------------
--- Places every new version, whoever inserts it: locks the artifact row (writers of the same
--- artifact serialize, nobody else waits), numbers the version current + 1 with the current one as
--- parent, validates and hashes the content, and moves the artifact's counters. Reads the artifact
--- and the current version by primary key: the cost does not depend on how many versions exist.
--- Security definer: writers may not update the artifact's counters themselves.
+-- Places every new version, whoever inserts it: locks the artifact (its writers serialize, nobody
+-- else waits), numbers the version current + 1 under the current one, validates and hashes the
+-- content, and moves the artifact's counters, reading only by primary key: the cost does not
+-- depend on how many versions exist. Security definer: writers may not update the counters.
 create function private.artifact_versions_before_insert()
 returns trigger
 language plpgsql
@@ -345,9 +332,8 @@ create trigger artifact_versions_100_place
   before insert on public.artifact_versions
   for each row execute function private.artifact_versions_before_insert();
 
--- Versions are immutable: no role has UPDATE or DELETE on the table, and this trigger stops the
--- table's owner and superusers too. The one delete allowed is the cascade from deleting the
--- artifact (its row is already gone when the cascade runs).
+-- Versions are immutable: no role has UPDATE or DELETE, and this trigger stops the table's owner
+-- and superusers too. The one delete allowed is the cascade from deleting the artifact.
 create function private.artifact_versions_refuse_change()
 returns trigger
 language plpgsql
@@ -367,9 +353,8 @@ create trigger artifact_versions_100_refuse_change
   before update or delete on public.artifact_versions
   for each row execute function private.artifact_versions_refuse_change();
 
--- Deleting a chat or a project deletes the artifacts that belong to nothing else; those that also
--- belong to the other are unlinked by the foreign key (on delete set null). Security definer: the
--- chat's owner deletes the chat but has no delete right on artifacts (and editors' artifacts go too).
+-- Deleting a chat or a project deletes the artifacts that belong to nothing else; the foreign keys
+-- unlink the others. Security definer: the chat's owner has no delete right on artifacts.
 create function private.delete_orphaned_artifacts()
 returns trigger
 language plpgsql
@@ -394,11 +379,8 @@ create trigger projects_120_delete_artifacts
   before delete on public.projects
   for each row execute function private.delete_orphaned_artifacts();
 
--- ---------------------------------------------------------------------------------------------
--- RPC building blocks
-
--- The error for an artifact the caller cannot use: PT404 when they cannot even read it (the same
--- answer as for one that does not exist), 42501 when they can read but not write it.
+-- The error for an artifact the caller cannot use: PT404 when they cannot even read it, 42501
+-- when they can read but not do this.
 create function private.deny_artifact(artifact_id uuid, needed text)
 returns void
 language plpgsql
@@ -419,8 +401,7 @@ end
 $$;
 grant execute on function private.deny_artifact(uuid, text) to authenticated;
 
--- What RPCs return for a version: the row without its content (which the caller has or asks for
--- with get_artifact).
+-- What RPCs return for a version: the row without its content.
 create function private.artifact_version_summary(version public.artifact_versions)
 returns jsonb
 language sql
@@ -432,10 +413,9 @@ as $$
 $$;
 grant execute on function private.artifact_version_summary(public.artifact_versions) to authenticated;
 
--- Appends a version to an artifact as the calling user (RLS applies): the common path of
--- create_artifact_with_version, add_artifact_version and revert_artifact. Locks the artifact row,
--- checks expected_version (PT409 when stale), and writes nothing when the content hashes like the
--- current version's. Returns {created, artifact, version}.
+-- Appends a version as the calling user (RLS applies): the common path of the write RPCs. Locks
+-- the artifact, checks expected_version (PT409 when stale), and writes nothing when the content
+-- hashes like the current version's. Returns {created, artifact, version}.
 create function private.write_artifact_version(
   artifact_id uuid,
   content text,
@@ -490,9 +470,6 @@ begin
 end
 $$;
 grant execute on function private.write_artifact_version(uuid, text, jsonb, text, text, uuid, integer, uuid) to authenticated;
-
--- ---------------------------------------------------------------------------------------------
--- RPCs
 
 -- The error for a chat the caller cannot create artifacts in (PT404 unless they can read it).
 create function private.deny_chat_artifacts(chat_id uuid)
@@ -842,7 +819,7 @@ comment on function public.update_artifact(uuid, text, text) is
   '(add_artifact_version). Errors: 22023 (400); PT404 (404); 42501 (403) read-only access; anon is denied (401).';
 
 -- Hides or shows an artifact. Security definer: only some writers may (the creator, the chat's or
--- the project's owner), which a policy on the whole row cannot express; checked here explicitly.
+-- the project's owner), which a policy on the whole row cannot express; checked here.
 create function private.set_artifact_hidden(artifact_id uuid, hidden boolean)
 returns public.artifacts
 language plpgsql

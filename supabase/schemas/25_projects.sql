@@ -1,9 +1,8 @@
 -- Hardware projects (OHM): what a user is building, its goal and budget. A project has many chats
--- (iterations, revisions) and the artifacts those chats produce; its bill of materials, wiring and
--- code are materialised from artifact versions by the artifacts migrations.
+-- and the artifacts they produce; its BOM, wiring and code are materialised from artifact versions
+-- (82_hardware.sql).
 
--- ---------------------------------------------------------------------------------------------
--- ISO 4217: the active currency codes (no funds, metals or test codes). Prices in BOMs and project
+-- ISO 4217: the active currency codes (no funds, metals or test codes). BOM prices and project
 -- budgets are in one of these.
 create function private.is_currency_code(code text)
 returns boolean
@@ -23,22 +22,22 @@ $$;
 comment on function private.is_currency_code(text) is 'Whether code is an active ISO 4217 currency code (upper case).';
 grant execute on function private.is_currency_code(text) to authenticated, service_role;
 
--- ---------------------------------------------------------------------------------------------
 create table public.projects (
   id uuid primary key default gen_random_uuid(),
   owner_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
   name text not null
-    constraint projects_name_check check (char_length(name) between 1 and 200 and name !~ '[[:cntrl:]]' and name = btrim(name)),
+    constraint projects_name_check
+    check (char_length(name) >= 1 and char_length(name) <= 200 and name !~ '[[:cntrl:]]' and name = btrim(name)),
   description text
     constraint projects_description_check check (description is null or char_length(description) <= 10000),
   category text
     constraint projects_category_check
-    check (category is null or (char_length(category) between 1 and 80 and category !~ '[[:cntrl:]]')),
+    check (category is null or (char_length(category) >= 1 and char_length(category) <= 80 and category !~ '[[:cntrl:]]')),
   goal text
     constraint projects_goal_check check (goal is null or char_length(goal) <= 4000),
   location text
     constraint projects_location_check
-    check (location is null or (char_length(location) between 1 and 200 and location !~ '[[:cntrl:]]')),
+    check (location is null or (char_length(location) >= 1 and char_length(location) <= 200 and location !~ '[[:cntrl:]]')),
   target_budget numeric
     constraint projects_target_budget_check check (target_budget is null or (target_budget >= 0 and target_budget < 1e12)),
   currency char(3) not null default 'USD'
@@ -93,8 +92,8 @@ create trigger projects_100_set_updated_at
   for each row execute function private.set_updated_at();
 
 -- RLS helper: whether the calling user owns the project. Security definer like the chat helpers,
--- so policies of other tables can ask without going through projects' own policies; PL/pgSQL so
--- that its query keeps its plan for the session (see the artifacts migration's helpers).
+-- so other tables' policies can ask without going through projects' own policies; PL/pgSQL so its
+-- query keeps its plan for the session.
 create function private.owns_project(project_id uuid)
 returns boolean
 language plpgsql
@@ -112,42 +111,7 @@ $$;
 comment on function private.owns_project(uuid) is 'Whether the calling user owns the project.';
 grant execute on function private.owns_project(uuid) to authenticated;
 
--- ---------------------------------------------------------------------------------------------
--- chats.project_id: a chat belongs to at most one project, and only to a project of the chat's
--- owner (otherwise anyone could attach a chat, and through it artifacts, to someone else's project).
--- Deleting a project keeps its chats.
-alter table public.chats
-  add constraint chats_project_id_fkey
-  foreign key (project_id) references public.projects (id) on delete set null;
-
--- Security definer: the check must see the project whoever writes the chat row (the service role,
--- the purge job); it compares owners and reveals nothing else.
-create function private.chats_check_project()
-returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-begin
-  if new.project_id is not null and not exists (
-    select 1 from public.projects p where p.id = new.project_id and p.owner_id = new.owner_id
-  ) then
-    raise exception 'project not found' using errcode = 'PT404',
-      hint = 'A chat can only belong to a project of the chat''s owner.';
-  end if;
-  return new;
-end
-$$;
-
-create trigger chats_110_check_project
-  before insert or update of project_id on public.chats
-  for each row execute function private.chats_check_project();
-
--- ---------------------------------------------------------------------------------------------
--- RPCs
-
--- Validates the project fields create_project and update_project share; returns nothing, raises
--- 22023 naming the field.
+-- The project fields create_project and update_project share: raises 22023 naming the field.
 create function private.check_project_fields(
   name text, description text, category text, goal text, location text, target_budget numeric, currency text,
   status text, current_step text, metadata jsonb
@@ -238,6 +202,7 @@ comment on function public.create_project(text, text, text, text, text, numeric,
   'Link chats to it with create_chat/update_chat (project_id). Errors: 22023 (400) naming the invalid field; '
   'anon is denied (401).';
 
+-- RPC: null arguments leave fields unchanged.
 create function public.update_project(
   project_id uuid,
   name text default null,

@@ -1,7 +1,6 @@
--- Sharing and forking: share links with random tokens stored only as SHA-256 hashes, with expiry,
--- revocation and a snapshot point; reading a shared chat without an account; forking a chat (one
--- the caller can read, or through a share link) into a new chat of the caller's, with provenance.
-
+-- Sharing and forking: share links whose random tokens are stored only as SHA-256 hashes, with
+-- expiry, revocation and a snapshot point; reading a shared chat without an account; forking a
+-- chat (one the caller can read, or through a share link) into a new chat of the caller's.
 create table public.chat_shares (
   id uuid primary key default gen_random_uuid(),
   chat_id uuid not null references public.chats (id) on delete cascade,
@@ -13,7 +12,9 @@ create table public.chat_shares (
   created_by uuid default auth.uid(),
   expires_at timestamptz,
   revoked_at timestamptz,
-  created_at timestamptz not null default now(),
+  -- clock time, compared with artifact versions' (also clock time): a version written earlier in
+  -- the same transaction as the share is part of it
+  created_at timestamptz not null default clock_timestamp(),
   constraint chat_shares_token_hash_key unique (token_hash)
 );
 comment on table public.chat_shares is
@@ -155,7 +156,7 @@ comment on function public.list_shares(uuid) is
   'Errors: PT404 (404) no such chat; 42501 (403) not the owner.';
 
 -- The active share a token opens, or nothing: unknown, malformed, expired and revoked tokens are
--- indistinguishable. Looked up by hash (unique index), so the cost is one index probe.
+-- indistinguishable. One probe of the unique index on the hash.
 create function private.find_active_share(token text)
 returns public.chat_shares
 language sql
@@ -222,6 +223,47 @@ end
 $$;
 grant execute on function private.get_shared_chat(text, bigint, bigint, integer) to anon, authenticated;
 
+-- The shared page with, on each message, the versions of non-hidden artifacts it created that
+-- existed when the link was made. Security definer: anonymous visitors have no right on
+-- artifacts; what they get is bounded by the messages private.get_shared_chat has checked.
+create function private.get_shared_chat_with_artifacts(token text, before bigint, after bigint, page_size integer)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  -- private.get_shared_chat checks the token (unknown, expired and revoked alike are PT404)
+  shared jsonb := private.get_shared_chat(get_shared_chat_with_artifacts.token, get_shared_chat_with_artifacts.before,
+    get_shared_chat_with_artifacts.after, get_shared_chat_with_artifacts.page_size);
+  shared_chat_id uuid := (shared -> 'chat' ->> 'id')::uuid;
+  shared_at timestamptz;
+begin
+  select s.created_at into shared_at
+  from public.chat_shares s
+  where s.token_hash = extensions.digest(get_shared_chat_with_artifacts.token, 'sha256');
+
+  return jsonb_set(shared, '{messages}', (
+    select coalesce(jsonb_agg(m.value || jsonb_build_object('artifact_versions', coalesce((
+      select jsonb_agg(jsonb_build_object('id', v.id, 'artifact_id', a.id, 'type', a.type, 'title', a.title,
+        'description', a.description, 'version_number', v.version_number, 'change_summary', v.change_summary,
+        'content', v.content, 'content_json', v.content_json, 'file_path', v.file_path, 'created_at', v.created_at)
+        order by v.created_at, v.id)
+      from public.artifact_versions v
+      join public.artifacts a on a.id = v.artifact_id
+      where v.created_by_message_id = (m.value ->> 'id')::uuid and a.chat_id = shared_chat_id and a.hidden_at is null
+        and v.created_at <= shared_at
+    ), '[]'::jsonb)) order by m.ordinality), '[]'::jsonb)
+    from jsonb_array_elements(shared -> 'messages') with ordinality m
+  ));
+end
+$$;
+grant execute on function private.get_shared_chat_with_artifacts(text, bigint, bigint, integer) to anon, authenticated;
+comment on function private.get_shared_chat_with_artifacts(text, bigint, bigint, integer) is
+  'get_shared_chat''s answer with, on each message, the versions of non-hidden artifacts it created that existed when '
+  'the link was made.';
+
 create function public.get_shared_chat(token text, before bigint default null, after bigint default null, "limit" integer default 100)
 returns jsonb
 language sql
@@ -229,20 +271,23 @@ stable
 security invoker
 set search_path = ''
 as $$
-  select private.get_shared_chat(get_shared_chat.token, get_shared_chat.before, get_shared_chat.after, get_shared_chat."limit")
+  select private.get_shared_chat_with_artifacts(get_shared_chat.token, get_shared_chat.before, get_shared_chat.after,
+    get_shared_chat."limit")
 $$;
 grant execute on function public.get_shared_chat(text, bigint, bigint, integer) to anon, authenticated;
 comment on function public.get_shared_chat(text, bigint, bigint, integer) is
   'Reads a shared chat through its link token; callable without an account. Returns {chat: {id, title, phase, '
   'created_at, agent: {name, display_name, icon}, message_count}, share: {expires_at, up_to_message_id}, messages: '
-  '[{id, sequence_number, depth, role, content, parts, agent_name, agent_model, intent, status, created_at}]}: the '
-  'branch up to the snapshot point, from its start by default; after = the last sequence_number read gives the '
-  'next page, before = n the page ending before n; limit 1..1000 (default 100). Errors: PT404 (404) for an '
-  'unknown, expired or revoked token alike; 22023 (400) bad limit.';
+  '[{id, sequence_number, depth, role, content, parts, agent_name, agent_model, intent, status, created_at, '
+  'artifact_versions: [{id, artifact_id, type, title, description, version_number, change_summary, content, '
+  'content_json, file_path, created_at}]}]}: the branch up to the snapshot point, from its start by default, each '
+  'message with the versions of non-hidden artifacts it created (later versions are not shared); after = the last '
+  'sequence_number read gives the next page, before = n the page ending before n; limit 1..1000 (default 100). '
+  'Errors: PT404 (404) for an unknown, expired or revoked token alike; 22023 (400) bad limit.';
 
 -- Security definer: forking through a share link copies a chat the caller has no right on. The
--- caller must be signed in and either hold a valid token or be able to read the chat; only the
--- branch they could read is copied, into a chat they own.
+-- caller must be signed in and hold a valid token or be able to read the chat; only the branch
+-- they could read is copied, into a chat they own.
 create function private.fork_chat(chat_id uuid, token text, up_to_message_id uuid)
 returns uuid
 language plpgsql

@@ -1,7 +1,6 @@
 -- activity_log: an append-only record of what happened to chats (created, forked, deleted, shared,
 -- share revoked, member added, role changed, member removed), written by triggers and readable by
--- the chat's owner. Nothing can update or delete an entry except the deletion of its owner.
-
+-- the chat's owner. Nothing updates or deletes an entry except the deletion of its owner.
 create table public.activity_log (
   id bigint generated always as identity primary key,
   -- the chat's owner when it happened: who may read the entry
@@ -49,6 +48,7 @@ begin
 end
 $$;
 
+-- Logs a chat created, forked or deleted (security definer, as every logging trigger: see above).
 create function private.log_chat_activity()
 returns trigger
 language plpgsql
@@ -77,6 +77,7 @@ create trigger chats_900_log_activity
   after insert or delete on public.chats
   for each row execute function private.log_chat_activity();
 
+-- Logs a share link made or revoked.
 create function private.log_share_activity()
 returns trigger
 language plpgsql
@@ -100,6 +101,8 @@ create trigger chat_shares_900_log_activity
   after insert or update of revoked_at on public.chat_shares
   for each row execute function private.log_share_activity();
 
+-- Logs a member added, removed or given another role; nothing when the chat itself is being
+-- deleted (its deletion is the entry).
 create function private.log_member_activity()
 returns trigger
 language plpgsql
