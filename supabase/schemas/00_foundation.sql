@@ -91,3 +91,36 @@ begin
 end
 $$;
 grant execute on function private.check_json_object(jsonb, text) to authenticated, service_role;
+
+-- Whether the current writer is trusted with billing facts: not a user's session (the API roles
+-- anon and authenticated, by the role in force and by the JWT's claim). The service role and
+-- direct database connections (servers, migrations, tests) are.
+create function private.is_trusted_writer()
+returns boolean
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return pg_catalog.current_setting('role') not in ('anon', 'authenticated')
+    and coalesce(auth.role(), '') not in ('anon', 'authenticated');
+end
+$$;
+comment on function private.is_trusted_writer() is
+  'Whether the current writer is trusted with billing facts: the service role or a direct database connection, '
+  'not a user''s session (anon, authenticated).';
+grant execute on function private.is_trusted_writer() to anon, authenticated, service_role;
+
+-- Whether the request runs as the service role (its JWT and the role in force).
+create function private.is_service_role()
+returns boolean
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return pg_catalog.current_setting('role') = 'service_role' and auth.role() = 'service_role';
+end
+$$;
+comment on function private.is_service_role() is 'Whether the request runs as the service role.';
+grant execute on function private.is_service_role() to anon, authenticated, service_role;

@@ -46,3 +46,6 @@ grant usage on type private.short_text, private.title_text, private.token_64, pr
   private.snake_case_40, private.json_object_16k, private.json_array_1m, private.count, private.message_role,
   private.message_status, private.message_content, private.time_to_live
   to anon, authenticated, service_role;
+create domain private.usage_source as text
+  check (value in ('service', 'client'));
+comment on domain private.usage_source is 'service: reported by a trusted writer and billed; client: reported by a user, not billed.';

@@ -39,7 +39,7 @@ begin
 end
 $$;
 comment on function private.can_read_chat(uuid) is 'Whether the calling user may read the chat: its owner or any member.';
-grant execute on function private.can_read_chat(uuid) to authenticated;
+grant execute on function private.can_read_chat(uuid) to authenticated, service_role;
 
 create function private.can_write_chat(chat_id uuid)
 returns boolean
@@ -59,7 +59,7 @@ begin
 end
 $$;
 comment on function private.can_write_chat(uuid) is 'Whether the calling user may write messages in the chat: its owner or an editor.';
-grant execute on function private.can_write_chat(uuid) to authenticated;
+grant execute on function private.can_write_chat(uuid) to authenticated, service_role;
 
 -- The chats the caller is a member of (not owner): the chats policy uses it as a set computed
 -- once per statement, so scanning chats never calls a function per row.
@@ -97,4 +97,4 @@ begin
     end;
 end
 $$;
-grant execute on function private.deny_chat(uuid, text) to authenticated;
+grant execute on function private.deny_chat(uuid, text) to authenticated, service_role;

@@ -54,8 +54,10 @@ comment on column public.chats.forked_from_message_id is 'Provenance of a fork: 
 comment on column public.chats.current_leaf_id is
   'The message the visible branch ends at; new messages attach under it by default and become the new leaf.';
 comment on column public.chats.last_sequence_number is 'Allocator of the per-chat gapless message sequence numbers.';
-comment on column public.chats.input_tokens is 'Sum of the input tokens of the chat''s messages.';
-comment on column public.chats.output_tokens is 'Sum of the output tokens of the chat''s messages.';
+comment on column public.chats.input_tokens is
+  'Sum of the input tokens the chat''s messages report, whoever reported them (get_usage bills only trusted counts).';
+comment on column public.chats.output_tokens is
+  'Sum of the output tokens the chat''s messages report, whoever reported them (get_usage bills only trusted counts).';
 comment on column public.chats.last_activity_at is 'Last message, or creation: list_chats orders by it.';
 comment on column public.chats.current_leaf_parent_id is 'Internal: the parent of the current leaf (cached place of the leaf).';
 comment on column public.chats.current_leaf_depth is 'Internal: the depth of the current leaf, 0 without messages (cached place of the leaf).';
@@ -119,8 +121,9 @@ create trigger chats_100_set_updated_at
   for each row execute function private.set_updated_at();
 
 -- A chat belongs only to a project of the chat's owner (otherwise anyone could attach a chat, and
--- through it artifacts, to someone else's project). Security definer: the check must see the
--- project whoever writes the chat row; it compares owners and reveals nothing else.
+-- through it artifacts, to someone else's project); once it holds artifacts (which belong to its
+-- project) it cannot move to another, except that deleting its project unlinks it. Security
+-- definer: the check must see the project whoever writes the chat row; it compares owners.
 create function private.chats_check_project()
 returns trigger
 language plpgsql
@@ -133,6 +136,13 @@ begin
   ) then
     raise exception 'project not found' using errcode = 'PT404',
       hint = 'A chat can only belong to a project of the chat''s owner.';
+  end if;
+  if tg_op = 'UPDATE' and new.project_id is distinct from old.project_id
+    and exists (select 1 from public.artifacts a where a.chat_id = new.id)
+    -- the project's deletion unlinks its chats (its row is gone by then)
+    and (old.project_id is null or exists (select 1 from public.projects p where p.id = old.project_id)) then
+    perform private.invalid_parameter('a chat with artifacts cannot move to another project',
+      'Its artifacts belong to its project. Start a new chat in the other project.');
   end if;
   return new;
 end

@@ -44,6 +44,8 @@ create table public.messages (
   -- by comparing a column instead of looking the chat up (a lookup that grows with the number of
   -- chats the reader has). Clients cannot write it; chats_130_carry_owner follows owner changes.
   chat_owner_id uuid not null,
+  -- who reported the token counts (the placing trigger sets it): see usage_source in 05_domains
+  usage_source private.usage_source,
   -- a message needs something to say, unless it is a placeholder being generated
   constraint messages_content_check check (content ~ '[^[:space:]]' or parts is not null or status in ('pending', 'streaming')),
   constraint messages_chat_id_sequence_number_key unique (chat_id, sequence_number)
@@ -57,6 +59,9 @@ comment on column public.messages.segment_start is 'Internal: sequence number of
 comment on column public.messages.segment_ancestry is
   'Internal, set on segment heads only (exactly the rows whose sequence_number = segment_start): [start, last] pairs of the segments above, root first.';
 comment on column public.messages.content is 'Text of the message, at most 200,000 characters (search indexes the first 100,000).';
+comment on column public.messages.usage_source is
+  'Who reported input_tokens/output_tokens (set by the placing trigger): service (the service role or a server on '
+  'a database connection; billed by get_usage) or client (a user''s session; kept, not billed). Null without counts.';
 comment on column public.messages.parts is 'Structured parts (tool calls, images, citations…): a JSON array of at most 1 MB.';
 comment on column public.messages.client_message_id is 'Client''s idempotency key, unique per chat: the same key again returns the same message.';
 comment on column public.messages.chat_owner_id is
@@ -150,7 +155,7 @@ begin
     m.author_id, m.created_at, m.updated_at)::public.chat_message;
 end
 $$;
-grant execute on function private.chat_message(public.messages) to authenticated;
+grant execute on function private.chat_message(public.messages) to authenticated, service_role;
 comment on function private.chat_message(public.messages) is
   'A messages row as public.chat_message (Realtime payloads, and what the message RPCs return).';
 
@@ -296,6 +301,13 @@ begin
     update public.chats c set title = private.title_from_content(new.content) where c.id = new.chat_id;
   end if;
   new.chat_owner_id := chat.owner_id;
+  -- Token counts bill only when a trusted writer (the service role, or a server on a database
+  -- connection) reports them; the same counts from a user's session are kept as client-reported.
+  new.usage_source := case
+    when new.input_tokens is null and new.output_tokens is null then null
+    when private.is_trusted_writer() then 'service'
+    else 'client'
+  end;
 
   perform realtime.broadcast_changes('chat:' || new.chat_id::text, tg_op, tg_op, tg_table_name, tg_table_schema,
     private.chat_message(new), null::public.chat_message);

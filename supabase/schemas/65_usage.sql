@@ -56,10 +56,11 @@ insert into public.model_prices (model, effective_from, input_usd_per_million, o
 -- that carry token counts. Security definer for cost, not access: as the caller, RLS would check
 -- access once per message row; this filters on owner_id = the caller, exactly what the policies
 -- allow for owned chats.
-create function private.get_usage("from" timestamptz, "to" timestamptz, group_by text)
+create function private.get_usage("from" timestamptz, "to" timestamptz, group_by text, include_client_reported boolean)
 returns table (
   group_key text,
   label text,
+  source text,
   messages bigint,
   input_tokens bigint,
   output_tokens bigint,
@@ -99,6 +100,7 @@ begin
         when 'chat' then coalesce(c.title::text, '(untitled)')
         else pg_catalog.to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD')
       end as label,
+      m.usage_source::text = 'service' as billed,
       m.agent_model::text as model,
       (m.created_at at time zone 'UTC')::date as day,
       pg_catalog.count(*) as n,
@@ -107,15 +109,17 @@ begin
     from public.chats c
     join public.messages m on m.chat_id = c.id
     where c.owner_id = me
-      and (m.input_tokens is not null or m.output_tokens is not null)
+      and m.usage_source is not null
+      and (include_client_reported or m.usage_source::text = 'service')
       and m.created_at >= coalesce("from", '-infinity')
       and m.created_at < coalesce("to", 'infinity')
-    group by 1, 2, 3, 4
+    group by 1, 2, 3, 4, 5
   )
-  select u.key, pg_catalog.min(u.label), pg_catalog.sum(u.n)::bigint, pg_catalog.sum(u.input_tokens)::bigint,
-    pg_catalog.sum(u.output_tokens)::bigint,
-    coalesce(pg_catalog.sum((u.input_tokens * p.input_usd_per_million + u.output_tokens * p.output_usd_per_million) / 1000000), 0)::numeric(14, 6),
-    coalesce(pg_catalog.sum(u.n) filter (where p.model is null), 0)::bigint
+  select u.key, pg_catalog.min(u.label), case when u.billed then 'billed' else 'client_reported' end,
+    pg_catalog.sum(u.n)::bigint, pg_catalog.sum(u.input_tokens)::bigint, pg_catalog.sum(u.output_tokens)::bigint,
+    case when u.billed then coalesce(pg_catalog.sum((u.input_tokens * p.input_usd_per_million
+      + u.output_tokens * p.output_usd_per_million) / 1000000), 0)::numeric(14, 6) end,
+    case when u.billed then coalesce(pg_catalog.sum(u.n) filter (where p.model is null), 0)::bigint end
   from used u
   left join lateral (
     select mp.model, mp.input_usd_per_million, mp.output_usd_per_million
@@ -124,16 +128,22 @@ begin
     order by mp.effective_from desc
     limit 1
   ) p on true
-  group by u.key
-  order by u.key;
+  group by u.key, u.billed
+  order by u.key, u.billed desc;
 end
 $$;
-grant execute on function private.get_usage(timestamptz, timestamptz, text) to authenticated;
+grant execute on function private.get_usage(timestamptz, timestamptz, text, boolean) to authenticated;
 
-create function public.get_usage("from" timestamptz default null, "to" timestamptz default null, group_by text default 'model')
+create function public.get_usage(
+  "from" timestamptz default null,
+  "to" timestamptz default null,
+  group_by text default 'model',
+  include_client_reported boolean default false
+)
 returns table (
   group_key text,
   label text,
+  source text,
   messages bigint,
   input_tokens bigint,
   output_tokens bigint,
@@ -145,12 +155,16 @@ stable
 security invoker
 set search_path = ''
 as $$
-  select u.* from private.get_usage(get_usage."from", get_usage."to", get_usage.group_by) u
+  select u.* from private.get_usage(get_usage."from", get_usage."to", get_usage.group_by,
+    coalesce(get_usage.include_client_reported, false)) u
 $$;
-grant execute on function public.get_usage(timestamptz, timestamptz, text) to authenticated;
-comment on function public.get_usage(timestamptz, timestamptz, text) is
+grant execute on function public.get_usage(timestamptz, timestamptz, text, boolean) to authenticated;
+comment on function public.get_usage(timestamptz, timestamptz, text, boolean) is
   'Token usage and cost of the chats the caller owns, over messages written in [from, to) (default: all time) that '
-  'carry token counts, grouped by agent, model, chat or day (UTC). One row per group: group_key (agent name, '
-  'model, chat id or YYYY-MM-DD; '''' for none), label (readable name or chat title), messages, input_tokens, '
-  'output_tokens, cost_usd (at the model_prices price in effect on each message''s day), unpriced_messages (model '
-  'without a known price, not in cost_usd). Errors: 22023 (400) bad group_by or range; anon is denied (401).';
+  'carry token counts, grouped by agent, model, chat or day (UTC). Only counts reported by trusted writers (the '
+  'service role: agent functions and servers) bill; counts a user reported themselves (append_message from a '
+  'user''s session) are left out, or listed in rows of their own with include_client_reported. One row per group '
+  'and source: group_key (agent name, model, chat id or YYYY-MM-DD; '''' for none), label (readable name or chat '
+  'title), source (billed | client_reported), messages, input_tokens, output_tokens, cost_usd (billed rows: at the '
+  'model_prices price in effect on each message''s day; null for client_reported), unpriced_messages (billed rows: '
+  'model without a known price, not in cost_usd). Errors: 22023 (400) bad group_by or range; anon is denied (401).';

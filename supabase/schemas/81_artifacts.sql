@@ -1,11 +1,13 @@
 -- Artifacts with git-style immutable versions (OHM's create_artifact_with_version; Somni's
--- interpretations). An artifact belongs to a chat, a project, or both; each change is a new version
+-- interpretations). An artifact belongs to a chat (and then to the chat's project, and no other) or
+-- to a project alone; each change is a new version
 -- whose parent is the previous one, numbered 1, 2, 3… per artifact. A version never changes and is
 -- never deleted, except with its artifact; a revert appends a version with an old one's content.
 --
--- Access: whoever can read the chat (owner, members) or owns the project reads the artifact, its
--- versions and the rows materialised from them; the chat's owner and editors (or the project's
--- owner) write. Anonymous visitors read artifacts only through a chat share (get_shared_chat).
+-- Access follows the chat for a chat's artifact: its readers (owner, members) read the artifact, its
+-- versions and the rows materialised from them, its owner and editors write; a project's own
+-- artifacts (without a chat) are its owner's. Anonymous visitors read artifacts only through a chat
+-- share (get_shared_chat).
 create table public.artifacts (
   id uuid primary key default gen_random_uuid(),
   -- Deleting the chat (or project) deletes the artifacts that belong to nothing else and unlinks
@@ -49,6 +51,37 @@ create index artifacts_project_id_type_idx on public.artifacts (project_id, type
 -- a retried create_artifact_with_version finds what the first attempt made
 create unique index artifacts_created_by_message_id_type_title_key
   on public.artifacts (created_by_message_id, type, title) where created_by_message_id is not null;
+
+-- An artifact of a chat belongs to the chat's project, whoever writes the row (the service role
+-- included): an insert without project_id takes the chat's, one naming another is refused. An
+-- update may only clear it (deleting the project does). Security definer: the chat may be one the
+-- writer cannot read (the service role's rows are checked all the same).
+create function private.artifacts_check_project()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  chat_project_id uuid;
+begin
+  if new.chat_id is null or (tg_op = 'UPDATE' and new.project_id is null) then
+    return new;
+  end if;
+  select c.project_id into chat_project_id from public.chats c where c.id = new.chat_id;
+  if tg_op = 'INSERT' and new.project_id is null then
+    new.project_id := chat_project_id;
+  elsif new.project_id is distinct from chat_project_id then
+    perform private.invalid_parameter('an artifact of a chat belongs to the chat''s project',
+      'Leave project_id out: it is the chat''s.');
+  end if;
+  return new;
+end
+$$;
+
+create trigger artifacts_090_check_project
+  before insert or update of chat_id, project_id on public.artifacts
+  for each row execute function private.artifacts_check_project();
 
 create trigger artifacts_100_set_updated_at
   before update on public.artifacts
@@ -98,8 +131,8 @@ create index artifact_versions_created_by_message_id_idx
   on public.artifact_versions (created_by_message_id) where created_by_message_id is not null;
 
 -- RLS helpers: boolean, security definer and PL/pgSQL like the chat helpers (30_chat_access.sql).
--- Readers of the chat (owner, members) or the project's owner read; the chat's owner and editors
--- or the project's owner write.
+-- The chat decides for a chat's artifact (readers read, owner and editors write); the project's
+-- owner for the project's own.
 create function private.can_read_artifact_scope(chat_id uuid, project_id uuid)
 returns boolean
 language plpgsql
@@ -108,12 +141,15 @@ security definer
 set search_path = ''
 as $$
 begin
-  return (chat_id is not null and private.can_read_chat(chat_id))
-    or (project_id is not null and private.owns_project(project_id));
+  if chat_id is not null then
+    return private.can_read_chat(chat_id);
+  end if;
+  return project_id is not null and private.owns_project(project_id);
 end
 $$;
 comment on function private.can_read_artifact_scope(uuid, uuid) is
-  'Whether the calling user may read what belongs to the chat (its owner or a member) or to the project (its owner).';
+  'Whether the calling user may read what belongs to the chat (its owner or a member) or, without a chat, to the '
+  'project (its owner).';
 grant execute on function private.can_read_artifact_scope(uuid, uuid) to authenticated;
 
 create function private.can_write_artifact_scope(chat_id uuid, project_id uuid)
@@ -124,12 +160,15 @@ security definer
 set search_path = ''
 as $$
 begin
-  return (chat_id is not null and private.can_write_chat(chat_id))
-    or (project_id is not null and private.owns_project(project_id));
+  if chat_id is not null then
+    return private.can_write_chat(chat_id);
+  end if;
+  return project_id is not null and private.owns_project(project_id);
 end
 $$;
 comment on function private.can_write_artifact_scope(uuid, uuid) is
-  'Whether the calling user may write what belongs to the chat (its owner or an editor) or to the project (its owner).';
+  'Whether the calling user may write what belongs to the chat (its owner or an editor) or, without a chat, to the '
+  'project (its owner).';
 grant execute on function private.can_write_artifact_scope(uuid, uuid) to authenticated;
 
 create function private.can_read_artifact(artifact_id uuid)
@@ -167,8 +206,8 @@ comment on function private.can_write_artifact(uuid) is
   'Whether the calling user may add versions to the artifact: owner or editor of its chat, or owner of its project.';
 grant execute on function private.can_write_artifact(uuid) to authenticated;
 
--- Where a new artifact may be created: in a chat the caller writes to, for a project the caller
--- owns or that is the chat's own project (so editors of a project's chat work on that project).
+-- Where a new artifact may be created: in a chat the caller writes to (it then belongs to the
+-- chat's project, and no other), or in a project the caller owns.
 create function private.can_create_artifact(chat_id uuid, project_id uuid)
 returns boolean
 language plpgsql
@@ -177,14 +216,16 @@ security definer
 set search_path = ''
 as $$
 begin
-  return (chat_id is not null or project_id is not null)
-    and (chat_id is null or private.can_write_artifact_scope(chat_id, null))
-    and (project_id is null or private.can_write_artifact_scope(null, project_id)
-      or exists (select 1 from public.chats c where c.id = can_create_artifact.chat_id and c.project_id = can_create_artifact.project_id));
+  if chat_id is not null then
+    return private.can_write_chat(chat_id) and project_id is not distinct from (
+      select c.project_id from public.chats c where c.id = can_create_artifact.chat_id);
+  end if;
+  return project_id is not null and private.owns_project(project_id);
 end
 $$;
 comment on function private.can_create_artifact(uuid, uuid) is
-  'Whether the calling user may create an artifact in the chat (writer) and/or for the project (owner, or the chat''s project).';
+  'Whether the calling user may create an artifact in the chat (a writer; the artifact then belongs to the chat''s '
+  'project and no other) or, without a chat, in the project (its owner).';
 grant execute on function private.can_create_artifact(uuid, uuid) to authenticated;
 
 -- Clients write through the RPCs; these grants are what those security invoker RPCs need.
@@ -353,8 +394,9 @@ create trigger artifact_versions_100_refuse_change
   before update or delete on public.artifact_versions
   for each row execute function private.artifact_versions_refuse_change();
 
--- Deleting a chat or a project deletes the artifacts that belong to nothing else; the foreign keys
--- unlink the others. Security definer: the chat's owner has no delete right on artifacts.
+-- Deleting a chat deletes its artifacts but those of its own project (the chat owner's), which stay
+-- with the project; deleting a project deletes its artifacts that belong to no chat (the foreign
+-- keys unlink the others). Security definer: the chat's owner has no delete right on artifacts.
 create function private.delete_orphaned_artifacts()
 returns trigger
 language plpgsql
@@ -363,7 +405,8 @@ set search_path = ''
 as $$
 begin
   if tg_table_name = 'chats' then
-    delete from public.artifacts a where a.chat_id = old.id and a.project_id is null;
+    delete from public.artifacts a
+    where a.chat_id = old.id and (a.project_id is null or a.project_id is distinct from old.project_id);
   else
     delete from public.artifacts a where a.project_id = old.id and a.chat_id is null;
   end if;
@@ -541,13 +584,19 @@ begin
     if not found or not private.can_write_artifact_scope(chat.id, null) then
       perform private.deny_chat_artifacts(create_artifact_with_version.chat_id);
     end if;
-    -- an artifact made in a project's chat belongs to that project unless told otherwise
-    target_project_id := coalesce(target_project_id, chat.project_id);
-  end if;
-  if target_project_id is not null and not private.can_write_artifact_scope(null, target_project_id)
-    and target_project_id is distinct from chat.project_id then
-    raise exception 'project not found' using errcode = 'PT404',
-      hint = 'The project does not exist, is not yours, and is not this chat''s project.';
+    -- An artifact made in a chat belongs to the chat's project, and to no other: a project given
+    -- here must be that one (an editor may not file the owner's work under a project of theirs).
+    if target_project_id is distinct from chat.project_id and target_project_id is not null then
+      if private.owns_project(target_project_id) then
+        perform private.invalid_parameter('project_id must be the chat''s own project',
+          'An artifact made in a chat belongs to the chat''s project: leave project_id out.');
+      end if;
+      raise exception 'project not found' using errcode = 'PT404',
+        hint = 'An artifact made in a chat belongs to the chat''s project: leave project_id out.';
+    end if;
+    target_project_id := chat.project_id;
+  elsif not private.owns_project(target_project_id) then
+    raise exception 'project not found' using errcode = 'PT404', hint = 'The project does not exist or is not yours.';
   end if;
   if create_artifact_with_version.message_id is not null and not exists (
     select 1 from public.messages m
@@ -588,8 +637,8 @@ grant execute on function public.create_artifact_with_version(uuid, uuid, text, 
 comment on function public.create_artifact_with_version(uuid, uuid, text, text, text, jsonb, uuid, text, text) is
   'Creates an artifact and its version 1 atomically; returns {"created": bool, "artifact": <artifacts row>, "version": '
   '<artifact_versions row without content and content_json, plus has_content and has_content_json>}. '
-  'chat_id and/or project_id: the caller must be the chat''s owner or an editor, and own the project (or it must be '
-  'the chat''s project; an artifact made in a project''s chat belongs to that project when project_id is omitted). '
+  'chat_id: the caller must be the chat''s owner or an editor, and the artifact belongs to the chat''s project (a '
+  'project_id, if given, must be that project); without chat_id, project_id: the caller must own the project. '
   'type: context, mvp, prd, bom, code, wiring, circuit_diagram, budget, datasheet_analysis, overview or '
   'interpretation. title: 1-200 characters. content (text, <= 1,000,000 characters) and/or content_json (object or '
   'array, <= 4 MB); bom, wiring and code require content_json in these formats (0-based paths in errors): '
@@ -818,8 +867,8 @@ comment on function public.update_artifact(uuid, text, text) is
   'row. Omitted arguments leave fields unchanged; description '''' clears it. Content changes are versions '
   '(add_artifact_version). Errors: 22023 (400); PT404 (404); 42501 (403) read-only access; anon is denied (401).';
 
--- Hides or shows an artifact. Security definer: only some writers may (the creator, the chat's or
--- the project's owner), which a policy on the whole row cannot express; checked here.
+-- Hides or shows an artifact. Security definer: only some writers may (the creator while still a
+-- writer, the chat's or the project's owner), which a policy on the whole row cannot express.
 create function private.set_artifact_hidden(artifact_id uuid, hidden boolean)
 returns public.artifacts
 language plpgsql
@@ -831,9 +880,10 @@ declare
   artifact public.artifacts;
 begin
   select a.* into artifact from public.artifacts a where a.id = set_artifact_hidden.artifact_id for no key update;
-  if not found or (select auth.uid()) is null or not (
-    artifact.owner_id = (select auth.uid()) or private.is_chat_owner(artifact.chat_id) or private.owns_project(artifact.project_id)
-  ) then
+  if not found or (select auth.uid()) is null
+    or not private.can_write_artifact_scope(artifact.chat_id, artifact.project_id)
+    or not (artifact.owner_id = (select auth.uid()) or private.is_chat_owner(artifact.chat_id)
+      or private.owns_project(artifact.project_id)) then
     perform private.deny_artifact(set_artifact_hidden.artifact_id, 'hide or show it');
   end if;
   update public.artifacts a
@@ -857,9 +907,10 @@ as $$
 $$;
 grant execute on function public.hide_artifact(uuid) to authenticated;
 comment on function public.hide_artifact(uuid) is
-  'Soft-deletes an artifact (its creator, or the owner of its chat or project): sets hidden_at and returns the '
-  'artifacts row. Versions are kept; list_artifacts and get_project leave it out; unhide_artifact undoes it. '
-  'Repeating it changes nothing. Errors: PT404 (404); 42501 (403) for other readers; anon is denied (401).';
+  'Soft-deletes an artifact (its creator while they may still write to its chat, or the owner of its chat or '
+  'project): sets hidden_at and returns the artifacts row. Versions are kept; list_artifacts and get_project leave it '
+  'out; unhide_artifact undoes it. Repeating it changes nothing. Errors: PT404 (404); 42501 (403) for other readers; '
+  'anon is denied (401).';
 
 create function public.unhide_artifact(artifact_id uuid)
 returns public.artifacts

@@ -6,7 +6,7 @@
 --   public.agents.owner_id, public.artifact_versions.created_by, public.artifacts.owner_id,
 --   public.chat_members.added_by, public.chat_shares.created_by, public.messages.author_id,
 --   public.projects.owner_id.
--- db:diff left out 124 pairs of statements that revoke and grant again the owner's own
+-- db:diff left out 126 pairs of statements that revoke and grant again the owner's own
 -- privileges: pg-delta lists them as the server it ran on has them, and on Postgres 17 (Supabase) a
 -- list from Postgres 15 would take MAINTAIN from the owner.
 
@@ -544,6 +544,12 @@ ALTER TABLE "public"."messages"
 ALTER TABLE "public"."messages"
   ADD COLUMN "chat_owner_id" uuid NOT NULL;
 
+CREATE DOMAIN "private"."usage_source" AS text CONSTRAINT "usage_source_check"
+  CHECK ((VALUE = ANY (ARRAY['service'::text, 'client'::text])));
+
+ALTER TABLE "public"."messages"
+  ADD COLUMN "usage_source" private.usage_source;
+
 CREATE TYPE "public"."chat_message" AS (
   "id"                uuid,
   "chat_id"           uuid,
@@ -771,6 +777,29 @@ begin
 end
 $function$;
 
+CREATE OR REPLACE FUNCTION private.artifacts_check_project()
+  RETURNS TRIGGER
+  LANGUAGE plpgsql
+  SECURITY DEFINER
+  SET search_path TO ''
+  AS $function$
+declare
+  chat_project_id uuid;
+begin
+  if new.chat_id is null or (tg_op = 'UPDATE' and new.project_id is null) then
+    return new;
+  end if;
+  select c.project_id into chat_project_id from public.chats c where c.id = new.chat_id;
+  if tg_op = 'INSERT' and new.project_id is null then
+    new.project_id := chat_project_id;
+  elsif new.project_id is distinct from chat_project_id then
+    perform private.invalid_parameter('an artifact of a chat belongs to the chat''s project',
+      'Leave project_id out: it is the chat''s.');
+  end if;
+  return new;
+end
+$function$;
+
 CREATE OR REPLACE FUNCTION private.branch_page (
   chat_id   uuid,
   ranges    bigint[],
@@ -923,10 +952,11 @@ CREATE OR REPLACE FUNCTION private.can_create_artifact (
   SET search_path TO ''
   AS $function$
 begin
-  return (chat_id is not null or project_id is not null)
-    and (chat_id is null or private.can_write_artifact_scope(chat_id, null))
-    and (project_id is null or private.can_write_artifact_scope(null, project_id)
-      or exists (select 1 from public.chats c where c.id = can_create_artifact.chat_id and c.project_id = can_create_artifact.project_id));
+  if chat_id is not null then
+    return private.can_write_chat(chat_id) and project_id is not distinct from (
+      select c.project_id from public.chats c where c.id = can_create_artifact.chat_id);
+  end if;
+  return project_id is not null and private.owns_project(project_id);
 end
 $function$;
 
@@ -958,8 +988,10 @@ CREATE OR REPLACE FUNCTION private.can_read_artifact_scope (
   SET search_path TO ''
   AS $function$
 begin
-  return (chat_id is not null and private.can_read_chat(chat_id))
-    or (project_id is not null and private.owns_project(project_id));
+  if chat_id is not null then
+    return private.can_read_chat(chat_id);
+  end if;
+  return project_id is not null and private.owns_project(project_id);
 end
 $function$;
 
@@ -1027,8 +1059,10 @@ CREATE OR REPLACE FUNCTION private.can_write_artifact_scope (
   SET search_path TO ''
   AS $function$
 begin
-  return (chat_id is not null and private.can_write_chat(chat_id))
-    or (project_id is not null and private.owns_project(project_id));
+  if chat_id is not null then
+    return private.can_write_chat(chat_id);
+  end if;
+  return project_id is not null and private.owns_project(project_id);
 end
 $function$;
 
@@ -1093,6 +1127,13 @@ begin
   ) then
     raise exception 'project not found' using errcode = 'PT404',
       hint = 'A chat can only belong to a project of the chat''s owner.';
+  end if;
+  if tg_op = 'UPDATE' and new.project_id is distinct from old.project_id
+    and exists (select 1 from public.artifacts a where a.chat_id = new.id)
+    -- the project's deletion unlinks its chats (its row is gone by then)
+    and (old.project_id is null or exists (select 1 from public.projects p where p.id = old.project_id)) then
+    perform private.invalid_parameter('a chat with artifacts cannot move to another project',
+      'Its artifacts belong to its project. Start a new chat in the other project.');
   end if;
   return new;
 end
@@ -1307,9 +1348,22 @@ CREATE OR REPLACE FUNCTION private.csv_field (
   AS $function$
   select case
     when value is null then ''
+    when value ~ '^[=+@\t\r-]' then '"''' || replace(value, '"', '""') || '"'
     when value ~ '[",\r\n]' then '"' || replace(value, '"', '""') || '"'
     else value
   end
+$function$;
+
+CREATE OR REPLACE FUNCTION private.csv_value (
+  value jsonb
+)
+  RETURNS text
+  LANGUAGE sql
+  IMMUTABLE
+  PARALLEL SAFE
+  SET search_path TO ''
+  AS $function$
+  select case when jsonb_typeof(value) = 'number' then value::text else private.csv_field(private.json_text(value)) end
 $function$;
 
 CREATE OR REPLACE FUNCTION private.delete_orphaned_artifacts()
@@ -1320,7 +1374,8 @@ CREATE OR REPLACE FUNCTION private.delete_orphaned_artifacts()
   AS $function$
 begin
   if tg_table_name = 'chats' then
-    delete from public.artifacts a where a.chat_id = old.id and a.project_id is null;
+    delete from public.artifacts a
+    where a.chat_id = old.id and (a.project_id is null or a.project_id is distinct from old.project_id);
   else
     delete from public.artifacts a where a.project_id = old.id and a.chat_id is null;
   end if;
@@ -2096,13 +2151,15 @@ end
 $function$;
 
 CREATE OR REPLACE FUNCTION private.get_usage (
-  "from"   timestamp with time zone,
-  "to"     timestamp with time zone,
-  group_by text
+  "from"                  timestamp with time zone,
+  "to"                    timestamp with time zone,
+  group_by                text,
+  include_client_reported boolean
 )
   RETURNS TABLE (
     group_key         text,
     label             text,
+    source            text,
     messages          bigint,
     input_tokens      bigint,
     output_tokens     bigint,
@@ -2142,6 +2199,7 @@ begin
         when 'chat' then coalesce(c.title::text, '(untitled)')
         else pg_catalog.to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD')
       end as label,
+      m.usage_source::text = 'service' as billed,
       m.agent_model::text as model,
       (m.created_at at time zone 'UTC')::date as day,
       pg_catalog.count(*) as n,
@@ -2150,15 +2208,17 @@ begin
     from public.chats c
     join public.messages m on m.chat_id = c.id
     where c.owner_id = me
-      and (m.input_tokens is not null or m.output_tokens is not null)
+      and m.usage_source is not null
+      and (include_client_reported or m.usage_source::text = 'service')
       and m.created_at >= coalesce("from", '-infinity')
       and m.created_at < coalesce("to", 'infinity')
-    group by 1, 2, 3, 4
+    group by 1, 2, 3, 4, 5
   )
-  select u.key, pg_catalog.min(u.label), pg_catalog.sum(u.n)::bigint, pg_catalog.sum(u.input_tokens)::bigint,
-    pg_catalog.sum(u.output_tokens)::bigint,
-    coalesce(pg_catalog.sum((u.input_tokens * p.input_usd_per_million + u.output_tokens * p.output_usd_per_million) / 1000000), 0)::numeric(14, 6),
-    coalesce(pg_catalog.sum(u.n) filter (where p.model is null), 0)::bigint
+  select u.key, pg_catalog.min(u.label), case when u.billed then 'billed' else 'client_reported' end,
+    pg_catalog.sum(u.n)::bigint, pg_catalog.sum(u.input_tokens)::bigint, pg_catalog.sum(u.output_tokens)::bigint,
+    case when u.billed then coalesce(pg_catalog.sum((u.input_tokens * p.input_usd_per_million
+      + u.output_tokens * p.output_usd_per_million) / 1000000), 0)::numeric(14, 6) end,
+    case when u.billed then coalesce(pg_catalog.sum(u.n) filter (where p.model is null), 0)::bigint end
   from used u
   left join lateral (
     select mp.model, mp.input_usd_per_million, mp.output_usd_per_million
@@ -2167,8 +2227,8 @@ begin
     order by mp.effective_from desc
     limit 1
   ) p on true
-  group by u.key
-  order by u.key;
+  group by u.key, u.billed
+  order by u.key, u.billed desc;
 end
 $function$;
 
@@ -2240,6 +2300,29 @@ CREATE OR REPLACE FUNCTION private.is_currency_code (
     PAB,PEN,PGK,PHP,PKR,PLN,PYG,QAR,RON,RSD,RUB,RWF,SAR,SBD,SCR,SDG,SEK,SGD,SHP,SLE,SLL,SOS,SRD,SSP,STN,SVC,SYP,
     SZL,THB,TJS,TMT,TND,TOP,TRY,TTD,TWD,TZS,UAH,UGX,USD,UYU,UZS,VED,VES,VND,VUV,WST,XAF,XCD,XCG,XOF,XPF,YER,ZAR,
     ZMW,ZWG,ZWL}'::text[])
+$function$;
+
+CREATE OR REPLACE FUNCTION private.is_service_role()
+  RETURNS boolean
+  LANGUAGE plpgsql
+  STABLE
+  SET search_path TO ''
+  AS $function$
+begin
+  return pg_catalog.current_setting('role') = 'service_role' and auth.role() = 'service_role';
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION private.is_trusted_writer()
+  RETURNS boolean
+  LANGUAGE plpgsql
+  STABLE
+  SET search_path TO ''
+  AS $function$
+begin
+  return pg_catalog.current_setting('role') not in ('anon', 'authenticated')
+    and coalesce(auth.role(), '') not in ('anon', 'authenticated');
+end
 $function$;
 
 CREATE OR REPLACE FUNCTION private.json_leaves (
@@ -2509,6 +2592,13 @@ begin
     update public.chats c set title = private.title_from_content(new.content) where c.id = new.chat_id;
   end if;
   new.chat_owner_id := chat.owner_id;
+  -- Token counts bill only when a trusted writer (the service role, or a server on a database
+  -- connection) reports them; the same counts from a user's session are kept as client-reported.
+  new.usage_source := case
+    when new.input_tokens is null and new.output_tokens is null then null
+    when private.is_trusted_writer() then 'service'
+    else 'client'
+  end;
 
   perform realtime.broadcast_changes('chat:' || new.chat_id::text, tg_op, tg_op, tg_table_name, tg_table_schema,
     private.chat_message(new), null::public.chat_message);
@@ -2688,9 +2778,10 @@ declare
   artifact public.artifacts;
 begin
   select a.* into artifact from public.artifacts a where a.id = set_artifact_hidden.artifact_id for no key update;
-  if not found or (select auth.uid()) is null or not (
-    artifact.owner_id = (select auth.uid()) or private.is_chat_owner(artifact.chat_id) or private.owns_project(artifact.project_id)
-  ) then
+  if not found or (select auth.uid()) is null
+    or not private.can_write_artifact_scope(artifact.chat_id, artifact.project_id)
+    or not (artifact.owner_id = (select auth.uid()) or private.is_chat_owner(artifact.chat_id)
+      or private.owns_project(artifact.project_id)) then
     perform private.deny_artifact(set_artifact_hidden.artifact_id, 'hide or show it');
   end if;
   update public.artifacts a
@@ -2809,16 +2900,14 @@ begin
     perform private.invalid_parameter(pg_catalog.format('content_json is required for a %s artifact', type),
       'See the formats in the comment on create_artifact_with_version.');
   end if;
-  case type
-    when 'bom' then perform private.validate_bom(content_json);
-    when 'wiring' then perform private.validate_wiring(content_json);
-    when 'code' then perform private.validate_code(content_json);
-    else null;
-  end case;
+  if type in ('bom', 'wiring', 'code') then
+    perform private.validate_content_json(type, content_json);
+  end if;
 end
 $function$;
 
-CREATE OR REPLACE FUNCTION private.validate_bom (
+CREATE OR REPLACE FUNCTION private.validate_content_json (
+  type         text,
   content_json jsonb
 )
   RETURNS void
@@ -2828,318 +2917,174 @@ CREATE OR REPLACE FUNCTION private.validate_bom (
   SET search_path TO ''
   AS $function$
 declare
+  kinds constant text[] := '{text,count,amount,currency,voltage,current,url,type,array,texts,choice,path,unique}';
+  key text := case validate_content_json.type when 'bom' then 'components' when 'wiring' then 'steps'
+    when 'code' then 'files' end;
   problem text;
 begin
-  perform private.check_json_list(content_json, 'components', 2000, 'bom');
-  -- (the items are read straight from the document each time: reading jsonb back from a
-  -- materialised CTE costs several times more)
-  with volts as materialized (
-    -- each distinct voltage parsed once (offset 0 keeps the parse above the distinct)
-    select x.value, private.parse_voltage(x.value) is not null as ok
-    from (
-      select distinct e.value -> 'voltage' as value
-      from jsonb_array_elements(content_json -> 'components') e
-      where jsonb_typeof(e.value -> 'voltage') in ('number', 'string')
-      offset 0
-    ) x
+  perform private.check_json_list(content_json, key,
+    case validate_content_json.type when 'bom' then 2000 when 'wiring' then 5000 else 200 end, validate_content_json.type);
+  with rules as materialized (
+    select r.*, pg_catalog.array_position(kinds, r.kind) as k
+    from (values
+      ('bom', 1, 'name', 'text', true, true, 200, null, null, null::text[], null::text),
+      ('bom', 2, 'quantity', 'count', true, null, 1000000, null, null, null, null),
+      ('bom', 3, 'unit_price', 'amount', true, null, 1000000000, null, null, null, null),
+      ('bom', 4, 'currency', 'currency', true, null, null, null, null, null, null),
+      ('bom', 5, 'part_number', 'text', false, false, 200, null, null, null, null),
+      ('bom', 6, 'manufacturer', 'text', false, false, 200, null, null, null, null),
+      ('bom', 7, 'interface_type', 'text', false, false, 100, null, null, null, null),
+      ('bom', 8, 'supplier', 'text', false, false, 200, null, null, null, null),
+      ('bom', 9, 'voltage', 'voltage', false, null, null, null, null, null, null),
+      ('bom', 10, 'current', 'current', false, null, 50, null, null, null, null),
+      ('bom', 11, 'supplier_url', 'url', false, null, 2048, null, null, null, null),
+      ('bom', 12, 'specs', 'type', false, null, null, null, 'object', null, ' must be a JSON object'),
+      ('bom', 13, 'alternatives', 'array', false, null, null, 50, null, null, null),
+      ('wiring', 1, 'from_part', 'text', true, true, 200, null, null, null, null),
+      ('wiring', 2, 'from_pin', 'text', true, true, 100, null, null, null, null),
+      ('wiring', 3, 'to_part', 'text', true, true, 200, null, null, null, null),
+      ('wiring', 4, 'to_pin', 'text', true, true, 100, null, null, null, null),
+      ('wiring', 5, 'from_pin_type', 'text', false, false, 50, null, null, null, null),
+      ('wiring', 6, 'to_pin_type', 'text', false, false, 50, null, null, null, null),
+      ('wiring', 7, 'voltage', 'voltage', false, null, null, null, null, null, null),
+      ('wiring', 8, 'signal_type', 'choice', false, null, null, null, 'string',
+        '{power,ground,digital,analog,pwm,i2c,spi,uart,one_wire,can,usb,other}', null),
+      ('wiring', 9, 'wire_color', 'text', false, false, 30, null, null, null, null),
+      ('wiring', 10, 'instruction', 'text', false, false, 4000, null, null, null, null),
+      ('wiring', 11, 'warnings', 'texts', false, null, 500, 20, null, null, null),
+      ('code', 1, 'filename', 'text', true, true, 255, null, null, null, null),
+      ('code', 2, 'filename', 'path', false, null, null, null, null, null,
+        ' must be a relative path without ".." or backslashes'),
+      ('code', 3, 'filename', 'unique', false, null, null, null, null, null, ' %s is repeated: file names must be unique'),
+      ('code', 4, 'language', 'text', true, true, 50, null, null, null, null),
+      ('code', 5, 'platform', 'text', false, false, 100, null, null, null, null),
+      ('code', 6, 'content', 'text', true, false, 1000000, null, null, null, null),
+      ('code', 7, 'unit', 'choice', false, null, null, null, 'number', '{1,2,3}',
+        ' must be 1 (calibration), 2 (minimal) or 3 (full)'),
+      ('code', 8, 'required_libraries', 'texts', false, null, 200, 100, null, null, null),
+      ('code', 9, 'production_ready', 'type', false, null, null, null, 'boolean', null, ' must be true or false')
+    ) r (type, position, field, kind, required, nonblank, max, max_items, json_type, choices, message)
+    where r.type = validate_content_json.type
   ),
-  currencies as materialized (
-    -- each distinct currency checked once
-    select x.code, private.is_currency_code(x.code) as ok
-    from (select distinct e.value ->> 'currency' as code from jsonb_array_elements(content_json -> 'components') e offset 0) x
-  )
-  select pg_catalog.format('content_json.components[%s]%s', p.i, p.problem) into problem
-  from (
-    select c.i, coalesce(
-      case
-        when c.v -> 'name' is null or jsonb_typeof(c.v -> 'name') = 'null' then '.name is required'
-        when jsonb_typeof(c.v -> 'name') <> 'string'
-          then '.name must be a non-empty string of at most 200 characters'
-        when char_length(c.v ->> 'name') > 200 or btrim(c.v ->> 'name') = ''
-          then '.name must be a non-empty string of at most 200 characters'
-      end,
-      case
-        when c.v -> 'quantity' is null or jsonb_typeof(c.v -> 'quantity') = 'null' then '.quantity is required'
-        when jsonb_typeof(c.v -> 'quantity') <> 'number' then '.quantity must be an integer greater than 0'
-        when (c.v -> 'quantity')::numeric <= 0 or (c.v -> 'quantity')::numeric <> trunc((c.v -> 'quantity')::numeric)
-          then '.quantity must be an integer greater than 0'
-        when (c.v -> 'quantity')::numeric > 1000000 then '.quantity must be at most 1000000'
-      end,
-      case
-        when c.v -> 'unit_price' is null or jsonb_typeof(c.v -> 'unit_price') = 'null' then '.unit_price is required'
-        when jsonb_typeof(c.v -> 'unit_price') <> 'number' then '.unit_price must be a number greater than or equal to 0'
-        when (c.v -> 'unit_price')::numeric < 0 then '.unit_price must be a number greater than or equal to 0'
-        when (c.v -> 'unit_price')::numeric >= 1e9 then '.unit_price must be below 1000000000'
-      end,
-      case
-        when c.v -> 'currency' is null or jsonb_typeof(c.v -> 'currency') = 'null' then '.currency is required'
-        when jsonb_typeof(c.v -> 'currency') <> 'string'
-          or not exists (select 1 from currencies k where k.code = c.v ->> 'currency' and k.ok)
-          then '.currency must be an ISO 4217 currency code such as "USD"'
-      end,
-      case
-        when c.v -> 'part_number' is null or jsonb_typeof(c.v -> 'part_number') = 'null' then null
-        when jsonb_typeof(c.v -> 'part_number') <> 'string'
-          then '.part_number must be a string of at most 200 characters'
-        when char_length(c.v ->> 'part_number') > 200
-          then '.part_number must be a string of at most 200 characters'
-      end,
-      case
-        when c.v -> 'manufacturer' is null or jsonb_typeof(c.v -> 'manufacturer') = 'null' then null
-        when jsonb_typeof(c.v -> 'manufacturer') <> 'string'
-          then '.manufacturer must be a string of at most 200 characters'
-        when char_length(c.v ->> 'manufacturer') > 200
-          then '.manufacturer must be a string of at most 200 characters'
-      end,
-      case
-        when c.v -> 'interface_type' is null or jsonb_typeof(c.v -> 'interface_type') = 'null' then null
-        when jsonb_typeof(c.v -> 'interface_type') <> 'string'
-          then '.interface_type must be a string of at most 100 characters'
-        when char_length(c.v ->> 'interface_type') > 100
-          then '.interface_type must be a string of at most 100 characters'
-      end,
-      case
-        when c.v -> 'supplier' is null or jsonb_typeof(c.v -> 'supplier') = 'null' then null
-        when jsonb_typeof(c.v -> 'supplier') <> 'string'
-          then '.supplier must be a string of at most 200 characters'
-        when char_length(c.v ->> 'supplier') > 200
-          then '.supplier must be a string of at most 200 characters'
-      end,
-      case
-        when c.v -> 'voltage' is not null and jsonb_typeof(c.v -> 'voltage') <> 'null'
-          and not exists (select 1 from volts where volts.value = c.v -> 'voltage' and volts.ok)
-        then '.voltage must be a number of volts or a string such as "3.3V", "500mV" or "3.3-5V"'
-      end,
-      case
-        when c.v -> 'current' is null or jsonb_typeof(c.v -> 'current') = 'null' then null
-        when case jsonb_typeof(c.v -> 'current')
-          when 'number' then (c.v -> 'current')::numeric >= 0
-          when 'string' then char_length(c.v ->> 'current') between 1 and 50
-          else false
-        end then null
-        else '.current must be a number of amperes or a string such as "500mA" (at most 50 characters)'
-      end,
-      case
-        when c.v -> 'supplier_url' is null or jsonb_typeof(c.v -> 'supplier_url') = 'null' then null
-        when jsonb_typeof(c.v -> 'supplier_url') = 'string' and char_length(c.v ->> 'supplier_url') <= 2048
-          and (c.v ->> 'supplier_url') ~* '^https?://[^[:space:][:cntrl:]]+$' then null
-        else '.supplier_url must be an http(s) URL of at most 2048 characters'
-      end,
-      case when jsonb_typeof(c.v -> 'specs') not in ('null', 'object') then '.specs must be a JSON object' end,
-      case
-        when c.v -> 'alternatives' is null or jsonb_typeof(c.v -> 'alternatives') = 'null' then null
-        when jsonb_typeof(c.v -> 'alternatives') <> 'array' then '.alternatives must be an array of at most 50 items'
-        when jsonb_array_length(c.v -> 'alternatives') > 50 then '.alternatives must be an array of at most 50 items'
-      end
-    ) as problem
-    from (
-      select e.ordinality - 1 as i, e.value as v
-      from jsonb_array_elements(content_json -> 'components') with ordinality e
-    ) c
-  ) p
-  where p.problem is not null
-  order by p.i
-  limit 1;
-  if problem is not null then
-    perform private.invalid_parameter(problem);
-  end if;
-end
-$function$;
-
-CREATE OR REPLACE FUNCTION private.validate_code (
-  content_json jsonb
-)
-  RETURNS void
-  LANGUAGE plpgsql
-  IMMUTABLE
-  PARALLEL SAFE
-  SET search_path TO ''
-  AS $function$
-declare
-  problem text;
-begin
-  perform private.check_json_list(content_json, 'files', 200, 'code');
-  -- (the items are read straight from the document each time: reading jsonb back from a
-  -- materialised CTE costs several times more)
-  select pg_catalog.format('content_json.files[%s]%s', p.i, p.problem) into problem
-  from (
-    select c.i, coalesce(
-      case
-        when c.v -> 'filename' is null or jsonb_typeof(c.v -> 'filename') = 'null' then '.filename is required'
-        when jsonb_typeof(c.v -> 'filename') <> 'string'
-          then '.filename must be a non-empty string of at most 255 characters'
-        when char_length(c.v ->> 'filename') > 255 or btrim(c.v ->> 'filename') = ''
-          then '.filename must be a non-empty string of at most 255 characters'
-      end,
-      case when (c.v ->> 'filename') ~ '(^/|\\|[[:cntrl:]]|(^|/)\.\.(/|$))'
-        then '.filename must be a relative path without ".." or backslashes' end,
-      case when c.nth > 1 then pg_catalog.format('.filename %s is repeated: file names must be unique', c.v -> 'filename') end,
-      case
-        when c.v -> 'language' is null or jsonb_typeof(c.v -> 'language') = 'null' then '.language is required'
-        when jsonb_typeof(c.v -> 'language') <> 'string'
-          then '.language must be a non-empty string of at most 50 characters'
-        when char_length(c.v ->> 'language') > 50 or btrim(c.v ->> 'language') = ''
-          then '.language must be a non-empty string of at most 50 characters'
-      end,
-      case
-        when c.v -> 'platform' is null or jsonb_typeof(c.v -> 'platform') = 'null' then null
-        when jsonb_typeof(c.v -> 'platform') <> 'string'
-          then '.platform must be a string of at most 100 characters'
-        when char_length(c.v ->> 'platform') > 100
-          then '.platform must be a string of at most 100 characters'
-      end,
-      case
-        when c.v -> 'content' is null or jsonb_typeof(c.v -> 'content') = 'null' then '.content is required'
-        when jsonb_typeof(c.v -> 'content') <> 'string' then '.content must be a string of at most 1000000 characters'
-        when char_length(c.v ->> 'content') > 1000000 then '.content must be a string of at most 1000000 characters'
-      end,
-      case
-        when c.v -> 'unit' is null or jsonb_typeof(c.v -> 'unit') = 'null' then null
-        when jsonb_typeof(c.v -> 'unit') <> 'number' or (c.v -> 'unit')::text not in ('1', '2', '3')
-          then '.unit must be 1 (calibration), 2 (minimal) or 3 (full)'
-      end,
-      case
-        when c.v -> 'required_libraries' is null or jsonb_typeof(c.v -> 'required_libraries') = 'null' then null
-        when jsonb_typeof(c.v -> 'required_libraries') <> 'array'
-          then '.required_libraries must be an array of at most 100 strings'
-        when jsonb_array_length(c.v -> 'required_libraries') > 100
-          then '.required_libraries must be an array of at most 100 strings'
-        else (select pg_catalog.format('.required_libraries[%s] must be a non-empty string of at most 200 characters', x.o - 1)
-          from jsonb_array_elements(c.v -> 'required_libraries') with ordinality x (e, o)
-          where jsonb_typeof(x.e) <> 'string' or char_length(x.e #>> '{}') > 200 or btrim(x.e #>> '{}') = ''
-          order by x.o limit 1)
-      end,
-      case when jsonb_typeof(c.v -> 'production_ready') not in ('null', 'boolean') then '.production_ready must be true or false' end
-    ) as problem
-    from (
-      select e.ordinality - 1 as i, e.value as v,
-      row_number() over (partition by e.value ->> 'filename' order by e.ordinality) as nth
-      from jsonb_array_elements(content_json -> 'files') with ordinality e
-    ) c
-  ) p
-  where p.problem is not null
-  order by p.i
-  limit 1;
-  if problem is not null then
-    perform private.invalid_parameter(problem);
-  end if;
-end
-$function$;
-
-CREATE OR REPLACE FUNCTION private.validate_wiring (
-  content_json jsonb
-)
-  RETURNS void
-  LANGUAGE plpgsql
-  IMMUTABLE
-  PARALLEL SAFE
-  SET search_path TO ''
-  AS $function$
-declare
-  problem text;
-begin
-  perform private.check_json_list(content_json, 'steps', 5000, 'wiring');
-  -- (the items are read straight from the document each time: reading jsonb back from a
-  -- materialised CTE costs several times more)
-  with volts as materialized (
-    -- each distinct voltage parsed once (offset 0 keeps the parse above the distinct)
+  items as materialized (
+    select e.ordinality - 1 as i, e.value as v
+    from pg_catalog.jsonb_array_elements(content_json -> key) with ordinality e
+  ),
+  -- each distinct voltage parsed once (offset 0 keeps the parse above the distinct)
+  volts as materialized (
     select x.value, private.parse_voltage(x.value) is not null as ok
-    from (
-      select distinct e.value -> 'voltage' as value
-      from jsonb_array_elements(content_json -> 'steps') e
-      where jsonb_typeof(e.value -> 'voltage') in ('number', 'string')
-      offset 0
-    ) x
+    from (select distinct c.v -> u.field as value from items c join rules u on u.kind = 'voltage'
+          where pg_catalog.jsonb_typeof(c.v -> u.field) in ('number', 'string') offset 0) x
+  ),
+  -- each distinct currency checked once
+  currencies as materialized (
+    select x.code, private.is_currency_code(x.code) as ok
+    from (select distinct c.v ->> u.field as code from items c join rules u on u.kind = 'currency' offset 0) x
+  ),
+  -- the items whose value of a unique field an earlier item has
+  repeated as materialized (
+    select d.i, d.field
+    from (select c.i, u.field, pg_catalog.row_number() over (partition by u.field, c.v ->> u.field order by c.i) as nth
+          from items c join rules u on u.kind = 'unique') d
+    where d.nth > 1
   )
-  select pg_catalog.format('content_json.steps[%s]%s', p.i, p.problem) into problem
+  select pg_catalog.format('content_json.%s[%s].%s%s', key, p.i, p.field, p.problem) into problem
   from (
-    select c.i, coalesce(
-      case
-        when c.v -> 'from_part' is null or jsonb_typeof(c.v -> 'from_part') = 'null' then '.from_part is required'
-        when jsonb_typeof(c.v -> 'from_part') <> 'string'
-          then '.from_part must be a non-empty string of at most 200 characters'
-        when char_length(c.v ->> 'from_part') > 200 or btrim(c.v ->> 'from_part') = ''
-          then '.from_part must be a non-empty string of at most 200 characters'
-      end,
-      case
-        when c.v -> 'from_pin' is null or jsonb_typeof(c.v -> 'from_pin') = 'null' then '.from_pin is required'
-        when jsonb_typeof(c.v -> 'from_pin') <> 'string'
-          then '.from_pin must be a non-empty string of at most 100 characters'
-        when char_length(c.v ->> 'from_pin') > 100 or btrim(c.v ->> 'from_pin') = ''
-          then '.from_pin must be a non-empty string of at most 100 characters'
-      end,
-      case
-        when c.v -> 'to_part' is null or jsonb_typeof(c.v -> 'to_part') = 'null' then '.to_part is required'
-        when jsonb_typeof(c.v -> 'to_part') <> 'string'
-          then '.to_part must be a non-empty string of at most 200 characters'
-        when char_length(c.v ->> 'to_part') > 200 or btrim(c.v ->> 'to_part') = ''
-          then '.to_part must be a non-empty string of at most 200 characters'
-      end,
-      case
-        when c.v -> 'to_pin' is null or jsonb_typeof(c.v -> 'to_pin') = 'null' then '.to_pin is required'
-        when jsonb_typeof(c.v -> 'to_pin') <> 'string'
-          then '.to_pin must be a non-empty string of at most 100 characters'
-        when char_length(c.v ->> 'to_pin') > 100 or btrim(c.v ->> 'to_pin') = ''
-          then '.to_pin must be a non-empty string of at most 100 characters'
-      end,
-      case
-        when c.v -> 'from_pin_type' is null or jsonb_typeof(c.v -> 'from_pin_type') = 'null' then null
-        when jsonb_typeof(c.v -> 'from_pin_type') <> 'string'
-          then '.from_pin_type must be a string of at most 50 characters'
-        when char_length(c.v ->> 'from_pin_type') > 50
-          then '.from_pin_type must be a string of at most 50 characters'
-      end,
-      case
-        when c.v -> 'to_pin_type' is null or jsonb_typeof(c.v -> 'to_pin_type') = 'null' then null
-        when jsonb_typeof(c.v -> 'to_pin_type') <> 'string'
-          then '.to_pin_type must be a string of at most 50 characters'
-        when char_length(c.v ->> 'to_pin_type') > 50
-          then '.to_pin_type must be a string of at most 50 characters'
-      end,
-      case
-        when c.v -> 'voltage' is not null and jsonb_typeof(c.v -> 'voltage') <> 'null'
-          and not exists (select 1 from volts where volts.value = c.v -> 'voltage' and volts.ok)
-        then '.voltage must be a number of volts or a string such as "3.3V", "500mV" or "3.3-5V"'
-      end,
-      case
-        when c.v -> 'signal_type' is null or jsonb_typeof(c.v -> 'signal_type') = 'null' then null
-        when jsonb_typeof(c.v -> 'signal_type') <> 'string' or lower(c.v ->> 'signal_type') not in ('power', 'ground',
-          'digital', 'analog', 'pwm', 'i2c', 'spi', 'uart', 'one_wire', 'can', 'usb', 'other')
-          then '.signal_type must be one of power, ground, digital, analog, pwm, i2c, spi, uart, one_wire, can, usb, other'
-      end,
-      case
-        when c.v -> 'wire_color' is null or jsonb_typeof(c.v -> 'wire_color') = 'null' then null
-        when jsonb_typeof(c.v -> 'wire_color') <> 'string'
-          then '.wire_color must be a string of at most 30 characters'
-        when char_length(c.v ->> 'wire_color') > 30
-          then '.wire_color must be a string of at most 30 characters'
-      end,
-      case
-        when c.v -> 'instruction' is null or jsonb_typeof(c.v -> 'instruction') = 'null' then null
-        when jsonb_typeof(c.v -> 'instruction') <> 'string'
-          then '.instruction must be a string of at most 4000 characters'
-        when char_length(c.v ->> 'instruction') > 4000
-          then '.instruction must be a string of at most 4000 characters'
-      end,
-      case
-        when c.v -> 'warnings' is null or jsonb_typeof(c.v -> 'warnings') = 'null' then null
-        when jsonb_typeof(c.v -> 'warnings') <> 'array'
-          then '.warnings must be an array of at most 20 strings'
-        when jsonb_array_length(c.v -> 'warnings') > 20
-          then '.warnings must be an array of at most 20 strings'
-        else (select pg_catalog.format('.warnings[%s] must be a non-empty string of at most 500 characters', x.o - 1)
-          from jsonb_array_elements(c.v -> 'warnings') with ordinality x (e, o)
-          where jsonb_typeof(x.e) <> 'string' or char_length(x.e #>> '{}') > 500 or btrim(x.e #>> '{}') = ''
-          order by x.o limit 1)
-      end
-    ) as problem
-    from (
-      select e.ordinality - 1 as i, e.value as v
-      from jsonb_array_elements(content_json -> 'steps') with ordinality e
-    ) c
+    select c.i, r.position, r.field, case r.k
+      -- text: a string of at most max characters, not blank when nonblank
+      when 1 then case coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null')
+        when 'null' then case when r.required then ' is required' end
+        when 'string' then case when (pg_catalog.octet_length(c.v ->> r.field) > r.max
+              and pg_catalog.char_length(c.v ->> r.field) > r.max)
+            or (r.nonblank and pg_catalog.btrim(c.v ->> r.field) = '')
+          then pg_catalog.format(' must be a %sstring of at most %s characters',
+            case when r.nonblank then 'non-empty ' else '' end, r.max) end
+        else pg_catalog.format(' must be a %sstring of at most %s characters',
+          case when r.nonblank then 'non-empty ' else '' end, r.max)
+        end
+      -- count: an integer from 1 to max
+      when 2 then case coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null')
+        when 'null' then case when r.required then ' is required' end
+        when 'number' then case
+          when (c.v -> r.field)::numeric <= 0 or (c.v -> r.field)::numeric <> pg_catalog.trunc((c.v -> r.field)::numeric)
+            then ' must be an integer greater than 0'
+          when (c.v -> r.field)::numeric > r.max then ' must be at most ' || r.max end
+        else ' must be an integer greater than 0'
+        end
+      -- amount: a number from 0 to below max
+      when 3 then case coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null')
+        when 'null' then case when r.required then ' is required' end
+        when 'number' then case
+          when (c.v -> r.field)::numeric < 0 then ' must be a number greater than or equal to 0'
+          when (c.v -> r.field)::numeric >= r.max then ' must be below ' || r.max end
+        else ' must be a number greater than or equal to 0'
+        end
+      -- currency: an ISO 4217 code
+      when 4 then case coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null')
+        when 'null' then case when r.required then ' is required' end
+        when 'string' then case when (c.v ->> r.field) not in (select k.code from currencies k where k.ok)
+          then ' must be an ISO 4217 currency code such as "USD"' end
+        else ' must be an ISO 4217 currency code such as "USD"'
+        end
+      -- voltage: volts: a number, or text parse_voltage reads
+      when 5 then case when coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null') <> 'null'
+          and (c.v -> r.field) not in (select volts.value from volts where volts.ok)
+        then ' must be a number of volts or a string such as "3.3V", "500mV" or "3.3-5V"' end
+      -- current: amperes: a number >= 0, or text of 1 to max characters
+      when 6 then case coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null')
+        when 'null' then null
+        when 'number' then case when (c.v -> r.field)::numeric < 0
+          then ' must be a number of amperes or a string such as "500mA" (at most ' || r.max || ' characters)' end
+        when 'string' then case when pg_catalog.char_length(c.v ->> r.field) not between 1 and r.max
+          then ' must be a number of amperes or a string such as "500mA" (at most ' || r.max || ' characters)' end
+        else ' must be a number of amperes or a string such as "500mA" (at most ' || r.max || ' characters)'
+        end
+      -- url: an http(s) URL of at most max characters
+      when 7 then case coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null')
+        when 'null' then null
+        when 'string' then case when pg_catalog.char_length(c.v ->> r.field) > r.max
+            or (c.v ->> r.field) !~* '^https?://[^[:space:][:cntrl:]]+$'
+          then ' must be an http(s) URL of at most ' || r.max || ' characters' end
+        else ' must be an http(s) URL of at most ' || r.max || ' characters'
+        end
+      -- type: of json_type
+      when 8 then case when pg_catalog.jsonb_typeof(c.v -> r.field) not in ('null', r.json_type) then r.message end
+      -- array: an array of at most max_items
+      when 9 then case coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null')
+        when 'null' then null
+        when 'array' then case when pg_catalog.jsonb_array_length(c.v -> r.field) > r.max_items
+          then ' must be an array of at most ' || r.max_items || ' items' end
+        else ' must be an array of at most ' || r.max_items || ' items'
+        end
+      -- texts: an array of at most max_items strings of 1 to max characters
+      when 10 then case coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null')
+        when 'null' then null
+        when 'array' then case
+          when pg_catalog.jsonb_array_length(c.v -> r.field) > r.max_items
+            then ' must be an array of at most ' || r.max_items || ' strings'
+          else (select pg_catalog.format('[%s] must be a non-empty string of at most %s characters', x.o - 1, r.max)
+            from pg_catalog.jsonb_array_elements(c.v -> r.field) with ordinality x (e, o)
+            where pg_catalog.jsonb_typeof(x.e) <> 'string' or pg_catalog.char_length(x.e #>> '{}') > r.max
+              or pg_catalog.btrim(x.e #>> '{}') = ''
+            order by x.o limit 1) end
+        else ' must be an array of at most ' || r.max_items || ' strings'
+        end
+      -- choice: one of choices, as json_type (strings in any case)
+      when 11 then case
+        when coalesce(pg_catalog.jsonb_typeof(c.v -> r.field), 'null') = 'null' then null
+        when pg_catalog.jsonb_typeof(c.v -> r.field) <> r.json_type or pg_catalog.lower(c.v ->> r.field) <> all (r.choices)
+          then coalesce(r.message, ' must be one of ' || pg_catalog.array_to_string(r.choices, ', ')) end
+      -- path: a relative path without .. or backslashes
+      when 12 then case when (c.v ->> r.field) ~ '(^/|\\|[[:cntrl:]]|(^|/)\.\.(/|$))' then r.message end
+      -- unique: no earlier item has the same value
+      when 13 then case when (c.i, r.field) in (select d.i, d.field from repeated d)
+        then pg_catalog.format(r.message, c.v -> r.field) end
+      end as problem
+    from items c
+    cross join rules r
   ) p
   where p.problem is not null
-  order by p.i
+  order by p.i, p.position
   limit 1;
   if problem is not null then
     perform private.invalid_parameter(problem);
@@ -3298,7 +3243,7 @@ begin
     select m.* into message from public.messages m
     where m.chat_id = append_message.chat_id and m.client_message_id = append_message.client_message_id;
     if found then
-      if not private.can_write_chat(append_message.chat_id) then
+      if not (private.is_service_role() or private.can_write_chat(append_message.chat_id)) then
         perform private.deny_chat(append_message.chat_id, 'write to it');
       end if;
       return private.chat_message(message);
@@ -3328,7 +3273,7 @@ begin
         append_message.agent_name, append_message.agent_model, append_message.intent, append_message.input_tokens,
         append_message.output_tokens, append_message.latency_ms, append_message.status, append_message.metadata,
         append_message.client_message_id);
-      if not private.can_write_chat(append_message.chat_id) then
+      if not (private.is_service_role() or private.can_write_chat(append_message.chat_id)) then
         perform private.deny_chat(append_message.chat_id, 'write to it');
       end if;
       -- a writer's own mistake (e.g. a parent from another chat)
@@ -3338,7 +3283,7 @@ begin
 end
 $function$;
 
-REVOKE ALL ON FUNCTION "public"."append_message"(uuid, text, text, uuid, jsonb, text, text, text, integer, integer, integer, text, jsonb, text) FROM PUBLIC, "anon", "service_role";
+REVOKE ALL ON FUNCTION "public"."append_message"(uuid, text, text, uuid, jsonb, text, text, text, integer, integer, integer, text, jsonb, text) FROM PUBLIC, "anon";
 
 CREATE OR REPLACE FUNCTION public.create_agent (
   name          text,
@@ -3440,13 +3385,19 @@ begin
     if not found or not private.can_write_artifact_scope(chat.id, null) then
       perform private.deny_chat_artifacts(create_artifact_with_version.chat_id);
     end if;
-    -- an artifact made in a project's chat belongs to that project unless told otherwise
-    target_project_id := coalesce(target_project_id, chat.project_id);
-  end if;
-  if target_project_id is not null and not private.can_write_artifact_scope(null, target_project_id)
-    and target_project_id is distinct from chat.project_id then
-    raise exception 'project not found' using errcode = 'PT404',
-      hint = 'The project does not exist, is not yours, and is not this chat''s project.';
+    -- An artifact made in a chat belongs to the chat's project, and to no other: a project given
+    -- here must be that one (an editor may not file the owner's work under a project of theirs).
+    if target_project_id is distinct from chat.project_id and target_project_id is not null then
+      if private.owns_project(target_project_id) then
+        perform private.invalid_parameter('project_id must be the chat''s own project',
+          'An artifact made in a chat belongs to the chat''s project: leave project_id out.');
+      end if;
+      raise exception 'project not found' using errcode = 'PT404',
+        hint = 'An artifact made in a chat belongs to the chat''s project: leave project_id out.';
+    end if;
+    target_project_id := chat.project_id;
+  elsif not private.owns_project(target_project_id) then
+    raise exception 'project not found' using errcode = 'PT404', hint = 'The project does not exist or is not yours.';
   end if;
   if create_artifact_with_version.message_id is not null and not exists (
     select 1 from public.messages m
@@ -3759,18 +3710,18 @@ begin
   select array_to_string(header, ',') || e'\r\n' || coalesce(string_agg(
     array_to_string(array[
       e.ordinality::text,
-      private.csv_field(e.value ->> 'name'),
-      private.csv_field(private.json_text(e.value -> 'part_number')),
-      private.csv_field(private.json_text(e.value -> 'manufacturer')),
-      private.csv_field(e.value ->> 'quantity'),
-      private.csv_field(e.value ->> 'unit_price'),
-      private.csv_field(e.value ->> 'currency'),
+      private.csv_value(e.value -> 'name'),
+      private.csv_value(e.value -> 'part_number'),
+      private.csv_value(e.value -> 'manufacturer'),
+      private.csv_value(e.value -> 'quantity'),
+      private.csv_value(e.value -> 'unit_price'),
+      private.csv_value(e.value -> 'currency'),
       ((e.value ->> 'quantity')::numeric * (e.value ->> 'unit_price')::numeric)::text,
-      private.csv_field(private.json_text(e.value -> 'voltage')),
-      private.csv_field(private.json_text(e.value -> 'current')),
-      private.csv_field(private.json_text(e.value -> 'interface_type')),
-      private.csv_field(private.json_text(e.value -> 'supplier')),
-      private.csv_field(private.json_text(e.value -> 'supplier_url'))
+      private.csv_value(e.value -> 'voltage'),
+      private.csv_value(e.value -> 'current'),
+      private.csv_value(e.value -> 'interface_type'),
+      private.csv_value(e.value -> 'supplier'),
+      private.csv_value(e.value -> 'supplier_url')
     ], ',') || e'\r\n', '' order by e.ordinality), '')
   into csv
   from jsonb_array_elements(doc -> 'components') with ordinality e;
@@ -4227,13 +4178,15 @@ $function$;
 REVOKE ALL ON FUNCTION "public"."get_shared_chat"(text, bigint, bigint, integer) FROM PUBLIC, "service_role";
 
 CREATE OR REPLACE FUNCTION public.get_usage (
-  "from"   timestamp with time zone DEFAULT NULL::timestamp WITH time zone,
-  "to"     timestamp with time zone DEFAULT NULL::timestamp WITH time zone,
-  group_by text                     DEFAULT 'model'::text
+  "from"                  timestamp with time zone DEFAULT NULL::timestamp WITH time zone,
+  "to"                    timestamp with time zone DEFAULT NULL::timestamp WITH time zone,
+  group_by                text                     DEFAULT 'model'::text,
+  include_client_reported boolean                  DEFAULT false
 )
   RETURNS TABLE (
     group_key         text,
     label             text,
+    source            text,
     messages          bigint,
     input_tokens      bigint,
     output_tokens     bigint,
@@ -4244,10 +4197,11 @@ CREATE OR REPLACE FUNCTION public.get_usage (
   STABLE
   SET search_path TO ''
   AS $function$
-  select u.* from private.get_usage(get_usage."from", get_usage."to", get_usage.group_by) u
+  select u.* from private.get_usage(get_usage."from", get_usage."to", get_usage.group_by,
+    coalesce(get_usage.include_client_reported, false)) u
 $function$;
 
-REVOKE ALL ON FUNCTION "public"."get_usage"(timestamp WITH time zone, timestamp WITH time zone, text) FROM PUBLIC, "anon", "service_role";
+REVOKE ALL ON FUNCTION "public"."get_usage"(timestamp WITH time zone, timestamp WITH time zone, text, boolean) FROM PUBLIC, "anon", "service_role";
 
 CREATE OR REPLACE FUNCTION public.hide_artifact (
   artifact_id uuid
@@ -5128,6 +5082,11 @@ CREATE TRIGGER artifact_versions_900_broadcast
   FOR EACH ROW
   EXECUTE FUNCTION private.broadcast_artifact_version();
 
+CREATE TRIGGER artifacts_090_check_project
+  BEFORE INSERT OR UPDATE OF chat_id, project_id ON public.artifacts
+  FOR EACH ROW
+  EXECUTE FUNCTION private.artifacts_check_project();
+
 CREATE TRIGGER artifacts_100_set_updated_at
   BEFORE UPDATE ON public.artifacts
   FOR EACH ROW
@@ -5345,13 +5304,13 @@ COMMENT ON COLUMN "public"."chats"."forked_from_chat_id" IS 'Provenance of a for
 
 COMMENT ON COLUMN "public"."chats"."forked_from_message_id" IS 'Provenance of a fork: the source message the copied branch ended at.';
 
-COMMENT ON COLUMN "public"."chats"."input_tokens" IS 'Sum of the input tokens of the chat''s messages.';
+COMMENT ON COLUMN "public"."chats"."input_tokens" IS 'Sum of the input tokens the chat''s messages report, whoever reported them (get_usage bills only trusted counts).';
 
 COMMENT ON COLUMN "public"."chats"."last_activity_at" IS 'Last message, or creation: list_chats orders by it.';
 
 COMMENT ON COLUMN "public"."chats"."last_sequence_number" IS 'Allocator of the per-chat gapless message sequence numbers.';
 
-COMMENT ON COLUMN "public"."chats"."output_tokens" IS 'Sum of the output tokens of the chat''s messages.';
+COMMENT ON COLUMN "public"."chats"."output_tokens" IS 'Sum of the output tokens the chat''s messages report, whoever reported them (get_usage bills only trusted counts).';
 
 COMMENT ON COLUMN "public"."chats"."phase" IS 'Where the conversation is in the app''s workflow (e.g. ideation, parts, assembly, code).';
 
@@ -5374,6 +5333,8 @@ COMMENT ON COLUMN "public"."messages"."segment_ancestry" IS 'Internal, set on se
 COMMENT ON COLUMN "public"."messages"."segment_start" IS 'Internal: sequence number of the first message of this message''s segment (see the table comment in the migration).';
 
 COMMENT ON COLUMN "public"."messages"."sequence_number" IS 'Per-chat, 1, 2, 3… without gaps, assigned atomically on insert.';
+
+COMMENT ON COLUMN "public"."messages"."usage_source" IS 'Who reported input_tokens/output_tokens (set by the placing trigger): service (the service role or a server on a database connection; billed by get_usage) or client (a user''s session; kept, not billed). Null without counts.';
 
 COMMENT ON COLUMN "public"."parts"."voltage" IS 'The rated voltage as the BOM gives it; voltage_min/voltage_max are it in volts.';
 
@@ -5411,23 +5372,29 @@ COMMENT ON DOMAIN "private"."token_200" IS '1 to 200 characters, no spaces or co
 
 COMMENT ON DOMAIN "private"."token_64" IS '1 to 64 characters, no spaces or control characters.';
 
+COMMENT ON DOMAIN "private"."usage_source" IS 'service: reported by a trusted writer and billed; client: reported by a user, not billed.';
+
 COMMENT ON FUNCTION "private"."artifact_content_hash"(text, jsonb, text) IS 'SHA-256 (hex) of the jsonb text of [content, content_json, file_path].';
 
-COMMENT ON FUNCTION "private"."can_create_artifact"(uuid, uuid) IS 'Whether the calling user may create an artifact in the chat (writer) and/or for the project (owner, or the chat''s project).';
+COMMENT ON FUNCTION "private"."can_create_artifact"(uuid, uuid) IS 'Whether the calling user may create an artifact in the chat (a writer; the artifact then belongs to the chat''s project and no other) or, without a chat, in the project (its owner).';
 
 COMMENT ON FUNCTION "private"."can_read_artifact"(uuid) IS 'Whether the calling user may read the artifact: reader of its chat or owner of its project.';
 
-COMMENT ON FUNCTION "private"."can_read_artifact_scope"(uuid, uuid) IS 'Whether the calling user may read what belongs to the chat (its owner or a member) or to the project (its owner).';
+COMMENT ON FUNCTION "private"."can_read_artifact_scope"(uuid, uuid) IS 'Whether the calling user may read what belongs to the chat (its owner or a member) or, without a chat, to the project (its owner).';
 
 COMMENT ON FUNCTION "private"."can_read_chat"(uuid) IS 'Whether the calling user may read the chat: its owner or any member.';
 
 COMMENT ON FUNCTION "private"."can_write_artifact"(uuid) IS 'Whether the calling user may add versions to the artifact: owner or editor of its chat, or owner of its project.';
 
-COMMENT ON FUNCTION "private"."can_write_artifact_scope"(uuid, uuid) IS 'Whether the calling user may write what belongs to the chat (its owner or an editor) or to the project (its owner).';
+COMMENT ON FUNCTION "private"."can_write_artifact_scope"(uuid, uuid) IS 'Whether the calling user may write what belongs to the chat (its owner or an editor) or, without a chat, to the project (its owner).';
 
 COMMENT ON FUNCTION "private"."can_write_chat"(uuid) IS 'Whether the calling user may write messages in the chat: its owner or an editor.';
 
 COMMENT ON FUNCTION "private"."chat_message"(public.messages) IS 'A messages row as public.chat_message (Realtime payloads, and what the message RPCs return).';
+
+COMMENT ON FUNCTION "private"."csv_field"(text) IS 'One CSV text field: formula-like text (starting with =, +, -, @, tab, CR) gets a leading '' and quotes; a field with a comma, a double quote, CR or LF is quoted, quotes doubled.';
+
+COMMENT ON FUNCTION "private"."csv_value"(jsonb) IS 'A JSON value as a CSV field: numbers as they are, anything else as csv_field.';
 
 COMMENT ON FUNCTION "private"."diff_myers"(integer[], integer[], integer) IS 'Myers shortest edit script between two arrays of line ids as flattened [a_lo, a_hi, b_lo, b_hi] change blocks, or null past the budget.';
 
@@ -5439,6 +5406,10 @@ COMMENT ON FUNCTION "private"."is_chat_owner"(uuid) IS 'Whether the calling user
 
 COMMENT ON FUNCTION "private"."is_currency_code"(text) IS 'Whether code is an active ISO 4217 currency code (upper case).';
 
+COMMENT ON FUNCTION "private"."is_service_role"() IS 'Whether the request runs as the service role.';
+
+COMMENT ON FUNCTION "private"."is_trusted_writer"() IS 'Whether the current writer is trusted with billing facts: the service role or a direct database connection, not a user''s session (anon, authenticated).';
+
 COMMENT ON FUNCTION "private"."member_chat_ids"() IS 'The ids of the chats the calling user is a member of.';
 
 COMMENT ON FUNCTION "private"."now"() IS 'The current time (now()), unless a test froze it with tests.freeze_time().';
@@ -5447,21 +5418,17 @@ COMMENT ON FUNCTION "private"."owns_project"(uuid) IS 'Whether the calling user 
 
 COMMENT ON FUNCTION "private"."parse_voltage"(jsonb) IS 'A voltage (JSON number of volts, or text like "3.3V", "500mV", "3.3-5V") as {min, max} volts; null if absent or not a voltage.';
 
-COMMENT ON FUNCTION "private"."validate_bom"(jsonb) IS 'Raises 22023 naming the field unless content_json is a valid BOM: {"components": [{name, quantity, unit_price, currency, …}]}.';
-
-COMMENT ON FUNCTION "private"."validate_code"(jsonb) IS 'Raises 22023 naming the field unless content_json is valid code: {"files": [{filename, language, content, …}]}.';
-
-COMMENT ON FUNCTION "private"."validate_wiring"(jsonb) IS 'Raises 22023 naming the field unless content_json is valid wiring: {"steps": [{from_part, from_pin, to_part, to_pin, …}]}.';
+COMMENT ON FUNCTION "private"."validate_content_json"(text, jsonb) IS 'Raises 22023 naming the field unless content_json is valid for a bom ({"components": [{name, quantity, unit_price, currency, …}]}), wiring ({"steps": [{from_part, from_pin, to_part, to_pin, …}]}) or code ({"files": [{filename, language, content, …}]}) artifact.';
 
 COMMENT ON FUNCTION "public"."add_artifact_version"(uuid, text, jsonb, text, text, uuid, integer) IS 'Adds a version to an artifact (chat owner or editor, or project owner): its number is current + 1 and its parent the current version. Returns {"created": bool, "artifact": <artifacts row>, "version": <version without content>}. content / content_json / file_path as in create_artifact_with_version (at least one; file_path: bucket id, "/", object name). expected_version: the version the change was based on; when the artifact has moved on it is a PT409 (409) conflict and nothing is written. Content identical to the current version''s (same content_hash) writes nothing and returns the current version with created false. message_id: a message of the artifact''s chat. Errors: 22023 (400) naming the invalid field; PT404 (404) not found; 42501 (403) read-only access; PT409 (409) stale expected_version; anon is denied (401).';
 
 COMMENT ON FUNCTION "public"."add_chat_member"(uuid, uuid, text) IS 'Adds a member to a chat, or changes their role (owner only); returns the chat_members row. role: viewer (reads) or editor (reads, appends and edits messages). Repeating the call changes nothing. Errors: PT404 (404) no such chat or user; 42501 (403) not the owner; 22023 (400) bad role or the owner themself.';
 
-COMMENT ON FUNCTION "public"."append_message"(uuid, text, text, uuid, jsonb, text, text, text, integer, integer, integer, text, jsonb, text) IS 'Appends a message (owner or editor) and returns it: id, chat_id, sequence_number (per chat, gapless, 1, 2, 3…), parent_id, depth, role, content, parts, agent_name, agent_model, intent, input_tokens, output_tokens, latency_ms, status, metadata, client_message_id, author_id, created_at, updated_at. role: system|user|assistant|tool; content at most 200,000 characters, not empty unless status is pending/streaming or parts are given; parts a JSON array (≤ 1 MB); tokens and latency ≥ 0; status pending|streaming|complete|error|cancelled (default complete). parent_id defaults to the chat''s current leaf; the new message becomes the current leaf (a parent that already has children makes a new branch, as a regeneration does). The first user message titles an untitled chat. The same client_message_id again returns the same message and writes nothing. Errors: PT404 (404) no such chat; 42501 (403) viewer; 22023 (400) invalid argument.';
+COMMENT ON FUNCTION "public"."append_message"(uuid, text, text, uuid, jsonb, text, text, text, integer, integer, integer, text, jsonb, text) IS 'Appends a message (owner or editor, or the service role) and returns it: id, chat_id, sequence_number (per chat, gapless, 1, 2, 3…), parent_id, depth, role, content, parts, agent_name, agent_model, intent, input_tokens, output_tokens, latency_ms, status, metadata, client_message_id, author_id, created_at, updated_at. role: system|user|assistant|tool; content at most 200,000 characters, not empty unless status is pending/streaming or parts are given; parts a JSON array (≤ 1 MB); tokens and latency ≥ 0; status pending|streaming|complete|error|cancelled (default complete). parent_id defaults to the chat''s current leaf; the new message becomes the current leaf (a parent that already has children makes a new branch, as a regeneration does). The first user message titles an untitled chat. The same client_message_id again returns the same message and writes nothing. Token counts from a user''s session are stored as client-reported and not billed (get_usage); the service role''s are billed. Errors: PT404 (404) no such chat; 42501 (403) viewer; 22023 (400) invalid argument.';
 
 COMMENT ON FUNCTION "public"."create_agent"(text, text, text, text, text, text, text, jsonb) IS 'Creates a private agent owned by the caller and returns it (an agents row). name: lowercase snake_case, unique per owner; kind assistant|interpreter. Errors: 22023 (400) invalid argument; 23505 (409) the name is taken.';
 
-COMMENT ON FUNCTION "public"."create_artifact_with_version"(uuid, uuid, text, text, text, jsonb, uuid, text, text) IS 'Creates an artifact and its version 1 atomically; returns {"created": bool, "artifact": <artifacts row>, "version": <artifact_versions row without content and content_json, plus has_content and has_content_json>}. chat_id and/or project_id: the caller must be the chat''s owner or an editor, and own the project (or it must be the chat''s project; an artifact made in a project''s chat belongs to that project when project_id is omitted). type: context, mvp, prd, bom, code, wiring, circuit_diagram, budget, datasheet_analysis, overview or interpretation. title: 1-200 characters. content (text, <= 1,000,000 characters) and/or content_json (object or array, <= 4 MB); bom, wiring and code require content_json in these formats (0-based paths in errors): bom {"components": [{"name", "quantity" (integer > 0), "unit_price" (>= 0), "currency" (ISO 4217), optional "part_number", "manufacturer", "voltage" (volts: a number, or "3.3V", "500mV", "3.3-5V"), "current", "interface_type", "supplier", "supplier_url" (http/https), "specs" (object), "alternatives" (array)}]}; wiring {"steps": [{"from_part", "from_pin", "to_part", "to_pin", optional "from_pin_type", "to_pin_type", "voltage", "signal_type" (power, ground, digital, analog, pwm, i2c, spi, uart, one_wire, can, usb, other), "wire_color", "instruction", "warnings" ([text])}]} in assembly order (a power step runs from the supply to the part it powers); code {"files": [{"filename" (relative, unique), "language", "content", optional "platform", "unit" (1 calibration, 2 minimal, 3 full), "required_libraries" ([text]), "production_ready" (boolean)}]}. message_id: the chat''s message that made it; retrying with the same message, type, title and content returns the first result with created false. Errors: 22023 (400) naming the invalid field (e.g. content_json.components[2].quantity must be an integer greater than 0); PT404 (404) chat or project not found; 42501 (403) a viewer; 23505 (409) the message already made a different artifact of that type and title; anon is denied (401).';
+COMMENT ON FUNCTION "public"."create_artifact_with_version"(uuid, uuid, text, text, text, jsonb, uuid, text, text) IS 'Creates an artifact and its version 1 atomically; returns {"created": bool, "artifact": <artifacts row>, "version": <artifact_versions row without content and content_json, plus has_content and has_content_json>}. chat_id: the caller must be the chat''s owner or an editor, and the artifact belongs to the chat''s project (a project_id, if given, must be that project); without chat_id, project_id: the caller must own the project. type: context, mvp, prd, bom, code, wiring, circuit_diagram, budget, datasheet_analysis, overview or interpretation. title: 1-200 characters. content (text, <= 1,000,000 characters) and/or content_json (object or array, <= 4 MB); bom, wiring and code require content_json in these formats (0-based paths in errors): bom {"components": [{"name", "quantity" (integer > 0), "unit_price" (>= 0), "currency" (ISO 4217), optional "part_number", "manufacturer", "voltage" (volts: a number, or "3.3V", "500mV", "3.3-5V"), "current", "interface_type", "supplier", "supplier_url" (http/https), "specs" (object), "alternatives" (array)}]}; wiring {"steps": [{"from_part", "from_pin", "to_part", "to_pin", optional "from_pin_type", "to_pin_type", "voltage", "signal_type" (power, ground, digital, analog, pwm, i2c, spi, uart, one_wire, can, usb, other), "wire_color", "instruction", "warnings" ([text])}]} in assembly order (a power step runs from the supply to the part it powers); code {"files": [{"filename" (relative, unique), "language", "content", optional "platform", "unit" (1 calibration, 2 minimal, 3 full), "required_libraries" ([text]), "production_ready" (boolean)}]}. message_id: the chat''s message that made it; retrying with the same message, type, title and content returns the first result with created false. Errors: 22023 (400) naming the invalid field (e.g. content_json.components[2].quantity must be an integer greater than 0); PT404 (404) chat or project not found; 42501 (403) a viewer; 23505 (409) the message already made a different artifact of that type and title; anon is denied (401).';
 
 COMMENT ON FUNCTION "public"."create_chat"(text, uuid, uuid, text, text, jsonb, timestamp with time zone) IS 'Creates a chat owned by the caller and returns it (a chats row; its id is the chat''s URL id). All arguments are optional: an untitled chat takes its title from its first user message. A continuation chat with expires_at keeps that lifetime as its sliding TTL. Errors: 22023 (400) invalid argument or unknown agent; 23505 (409) continuation_id already used by the caller; anon is denied (401).';
 
@@ -5475,7 +5442,7 @@ COMMENT ON FUNCTION "public"."diff_artifact_versions"(uuid, integer, integer) IS
 
 COMMENT ON FUNCTION "public"."edit_message"(uuid, text, text) IS 'Edits a message the ChatGPT way (owner or editor): adds a sibling with the same parent and role and the new content, makes it the current leaf and returns it (as append_message does; metadata.edited_from names the original). The original and its branch stay intact (get_message_siblings, set_current_leaf). Optional client_message_id makes a retry return the same sibling. Errors: PT404 (404) no such message; 42501 (403) viewer; 22023 (400) empty or oversized content.';
 
-COMMENT ON FUNCTION "public"."export_bom_csv"(uuid, integer) IS 'A BOM version (default: the current one) as RFC 4180 CSV text: a header row item,name,part_number,manufacturer,quantity,unit_price,currency,line_total,voltage,current,interface_type,supplier,supplier_url, then one row per component in BOM order (item from 1, line_total = quantity × unit_price); every line ends with CRLF; fields holding a comma, a double quote, CR or LF are quoted, with quotes doubled. Values are written as they are (a spreadsheet may read a field starting with = as a formula). Errors: 22023 (400) not a bom; PT404 (404) artifact or version not found or not readable; anon is denied (401).';
+COMMENT ON FUNCTION "public"."export_bom_csv"(uuid, integer) IS 'A BOM version (default: the current one) as RFC 4180 CSV text: a header row item,name,part_number,manufacturer,quantity,unit_price,currency,line_total,voltage,current,interface_type,supplier,supplier_url, then one row per component in BOM order (item from 1, line_total = quantity × unit_price); every line ends with CRLF; fields holding a comma, a double quote, CR or LF are quoted, with quotes doubled. Text that a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) is neutralised with a leading single quote, and quoted (OWASP''s CSV injection advice); JSON numbers are written as numbers. Errors: 22023 (400) not a bom; PT404 (404) artifact or version not found or not readable; anon is denied (401).';
 
 COMMENT ON FUNCTION "public"."fork_chat"(uuid, text, uuid) IS 'Copies a branch into a new chat owned by the caller and returns the new chat (a chats row with forked_from_chat_id and forked_from_message_id as provenance). Pass chat_id (a chat the caller can read; the branch ends at up_to_message_id, default the current leaf) or token (a valid share link; up_to_message_id must lie on the shared branch, default its snapshot point). Token counts are not copied. Errors: PT404 (404) no such chat or share; 22023 (400) both or neither of chat_id/token, a message off the branch; anon is denied (401).';
 
@@ -5493,9 +5460,9 @@ COMMENT ON FUNCTION "public"."get_project"(uuid) IS 'A project (owner only) with
 
 COMMENT ON FUNCTION "public"."get_shared_chat"(text, bigint, bigint, integer) IS 'Reads a shared chat through its link token; callable without an account. Returns {chat: {id, title, phase, created_at, agent: {name, display_name, icon}, message_count}, share: {expires_at, up_to_message_id}, messages: [{id, sequence_number, depth, role, content, parts, agent_name, agent_model, intent, status, created_at, artifact_versions: [{id, artifact_id, type, title, description, version_number, change_summary, content, content_json, file_path, created_at}]}]}: the branch up to the snapshot point, from its start by default, each message with the versions of non-hidden artifacts it created (later versions are not shared); after = the last sequence_number read gives the next page, before = n the page ending before n; limit 1..1000 (default 100). Errors: PT404 (404) for an unknown, expired or revoked token alike; 22023 (400) bad limit.';
 
-COMMENT ON FUNCTION "public"."get_usage"(timestamp with time zone, timestamp with time zone, text) IS 'Token usage and cost of the chats the caller owns, over messages written in [from, to) (default: all time) that carry token counts, grouped by agent, model, chat or day (UTC). One row per group: group_key (agent name, model, chat id or YYYY-MM-DD; '''' for none), label (readable name or chat title), messages, input_tokens, output_tokens, cost_usd (at the model_prices price in effect on each message''s day), unpriced_messages (model without a known price, not in cost_usd). Errors: 22023 (400) bad group_by or range; anon is denied (401).';
+COMMENT ON FUNCTION "public"."get_usage"(timestamp with time zone, timestamp with time zone, text, boolean) IS 'Token usage and cost of the chats the caller owns, over messages written in [from, to) (default: all time) that carry token counts, grouped by agent, model, chat or day (UTC). Only counts reported by trusted writers (the service role: agent functions and servers) bill; counts a user reported themselves (append_message from a user''s session) are left out, or listed in rows of their own with include_client_reported. One row per group and source: group_key (agent name, model, chat id or YYYY-MM-DD; '''' for none), label (readable name or chat title), source (billed | client_reported), messages, input_tokens, output_tokens, cost_usd (billed rows: at the model_prices price in effect on each message''s day; null for client_reported), unpriced_messages (billed rows: model without a known price, not in cost_usd). Errors: 22023 (400) bad group_by or range; anon is denied (401).';
 
-COMMENT ON FUNCTION "public"."hide_artifact"(uuid) IS 'Soft-deletes an artifact (its creator, or the owner of its chat or project): sets hidden_at and returns the artifacts row. Versions are kept; list_artifacts and get_project leave it out; unhide_artifact undoes it. Repeating it changes nothing. Errors: PT404 (404); 42501 (403) for other readers; anon is denied (401).';
+COMMENT ON FUNCTION "public"."hide_artifact"(uuid) IS 'Soft-deletes an artifact (its creator while they may still write to its chat, or the owner of its chat or project): sets hidden_at and returns the artifacts row. Versions are kept; list_artifacts and get_project leave it out; unhide_artifact undoes it. Repeating it changes nothing. Errors: PT404 (404); 42501 (403) for other readers; anon is denied (401).';
 
 COMMENT ON FUNCTION "public"."list_agents"() IS 'The agents the caller can use: the built-in ones, then their own. Returns setof agents (id, owner_id (null = built-in), name, display_name, kind assistant|interpreter, icon, description, default_model, prompt_name, metadata, created_at, updated_at). Anon is denied (401).';
 
@@ -5619,6 +5586,8 @@ REVOKE ALL ON FUNCTION "private"."artifact_versions_materialise"() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."artifact_versions_refuse_change"() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."artifacts_check_project"() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION "private"."branch_page"(uuid, bigint[], bigint, bigint, integer) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION "private"."branch_page"(uuid, bigint[], bigint, bigint, integer) TO "authenticated";
@@ -5653,6 +5622,8 @@ REVOKE ALL ON FUNCTION "private"."can_read_chat"(uuid) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION "private"."can_read_chat"(uuid) TO "authenticated";
 
+GRANT EXECUTE ON FUNCTION "private"."can_read_chat"(uuid) TO "service_role";
+
 REVOKE ALL ON FUNCTION "private"."can_read_chat_topic"(text) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION "private"."can_read_chat_topic"(text) TO "authenticated";
@@ -5669,9 +5640,13 @@ REVOKE ALL ON FUNCTION "private"."can_write_chat"(uuid) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION "private"."can_write_chat"(uuid) TO "authenticated";
 
+GRANT EXECUTE ON FUNCTION "private"."can_write_chat"(uuid) TO "service_role";
+
 REVOKE ALL ON FUNCTION "private"."chat_message"(public.messages) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION "private"."chat_message"(public.messages) TO "authenticated";
+
+GRANT EXECUTE ON FUNCTION "private"."chat_message"(public.messages) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."chats_carry_owner"() FROM PUBLIC;
 
@@ -5709,6 +5684,10 @@ REVOKE ALL ON FUNCTION "private"."csv_field"(text) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION "private"."csv_field"(text) TO "authenticated";
 
+REVOKE ALL ON FUNCTION "private"."csv_value"(jsonb) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."csv_value"(jsonb) TO "authenticated";
+
 REVOKE ALL ON FUNCTION "private"."delete_orphaned_artifacts"() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."deny_artifact"(uuid, text) FROM PUBLIC;
@@ -5718,6 +5697,8 @@ GRANT EXECUTE ON FUNCTION "private"."deny_artifact"(uuid, text) TO "authenticate
 REVOKE ALL ON FUNCTION "private"."deny_chat"(uuid, text) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION "private"."deny_chat"(uuid, text) TO "authenticated";
+
+GRANT EXECUTE ON FUNCTION "private"."deny_chat"(uuid, text) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."deny_chat_artifacts"(uuid) FROM PUBLIC;
 
@@ -5759,9 +5740,9 @@ REVOKE ALL ON FUNCTION "private"."get_shared_chat_with_artifacts"(text, bigint, 
 
 GRANT EXECUTE ON FUNCTION "private"."get_shared_chat_with_artifacts"(text, bigint, bigint, integer) TO "anon", "authenticated";
 
-REVOKE ALL ON FUNCTION "private"."get_usage"(timestamp WITH time zone, timestamp WITH time zone, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION "private"."get_usage"(timestamp WITH time zone, timestamp WITH time zone, text, boolean) FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION "private"."get_usage"(timestamp WITH time zone, timestamp WITH time zone, text) TO "authenticated";
+GRANT EXECUTE ON FUNCTION "private"."get_usage"(timestamp WITH time zone, timestamp WITH time zone, text, boolean) TO "authenticated";
 
 REVOKE ALL ON FUNCTION "private"."handle_new_user"() FROM PUBLIC;
 
@@ -5780,6 +5761,18 @@ REVOKE ALL ON FUNCTION "private"."is_currency_code"(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION "private"."is_currency_code"(text) TO "authenticated";
 
 GRANT EXECUTE ON FUNCTION "private"."is_currency_code"(text) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."is_service_role"() FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."is_service_role"() TO "anon", "authenticated";
+
+GRANT EXECUTE ON FUNCTION "private"."is_service_role"() TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."is_trusted_writer"() FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."is_trusted_writer"() TO "anon", "authenticated";
+
+GRANT EXECUTE ON FUNCTION "private"."is_trusted_writer"() TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."json_leaves"(jsonb, text) FROM PUBLIC;
 
@@ -5849,23 +5842,11 @@ GRANT EXECUTE ON FUNCTION "private"."validate_artifact_content"(text, text, json
 
 GRANT EXECUTE ON FUNCTION "private"."validate_artifact_content"(text, text, jsonb, text) TO "service_role";
 
-REVOKE ALL ON FUNCTION "private"."validate_bom"(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION "private"."validate_content_json"(text, jsonb) FROM PUBLIC;
 
-GRANT EXECUTE ON FUNCTION "private"."validate_bom"(jsonb) TO "authenticated";
+GRANT EXECUTE ON FUNCTION "private"."validate_content_json"(text, jsonb) TO "authenticated";
 
-GRANT EXECUTE ON FUNCTION "private"."validate_bom"(jsonb) TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."validate_code"(jsonb) FROM PUBLIC;
-
-GRANT EXECUTE ON FUNCTION "private"."validate_code"(jsonb) TO "authenticated";
-
-GRANT EXECUTE ON FUNCTION "private"."validate_code"(jsonb) TO "service_role";
-
-REVOKE ALL ON FUNCTION "private"."validate_wiring"(jsonb) FROM PUBLIC;
-
-GRANT EXECUTE ON FUNCTION "private"."validate_wiring"(jsonb) TO "authenticated";
-
-GRANT EXECUTE ON FUNCTION "private"."validate_wiring"(jsonb) TO "service_role";
+GRANT EXECUTE ON FUNCTION "private"."validate_content_json"(text, jsonb) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."write_artifact_version"(uuid, text, jsonb, text, text, uuid, integer, uuid) FROM PUBLIC;
 
@@ -5876,6 +5857,8 @@ GRANT EXECUTE ON FUNCTION "public"."add_artifact_version"(uuid, text, jsonb, tex
 GRANT EXECUTE ON FUNCTION "public"."add_chat_member"(uuid, uuid, text) TO "authenticated";
 
 GRANT EXECUTE ON FUNCTION "public"."append_message"(uuid, text, text, uuid, jsonb, text, text, text, integer, integer, integer, text, jsonb, text) TO "authenticated";
+
+GRANT EXECUTE ON FUNCTION "public"."append_message"(uuid, text, text, uuid, jsonb, text, text, text, integer, integer, integer, text, jsonb, text) TO "service_role";
 
 GRANT EXECUTE ON FUNCTION "public"."create_agent"(text, text, text, text, text, text, text, jsonb) TO "authenticated";
 
@@ -5911,7 +5894,7 @@ GRANT EXECUTE ON FUNCTION "public"."get_project"(uuid) TO "authenticated";
 
 GRANT EXECUTE ON FUNCTION "public"."get_shared_chat"(text, bigint, bigint, integer) TO "anon", "authenticated";
 
-GRANT EXECUTE ON FUNCTION "public"."get_usage"(timestamp WITH time zone, timestamp WITH time zone, text) TO "authenticated";
+GRANT EXECUTE ON FUNCTION "public"."get_usage"(timestamp WITH time zone, timestamp WITH time zone, text, boolean) TO "authenticated";
 
 GRANT EXECUTE ON FUNCTION "public"."hide_artifact"(uuid) TO "authenticated";
 
