@@ -1163,10 +1163,10 @@ export type Database = {
       };
       "get_messages": {
         Args: { "after"?: number; "before"?: number; "chat_id": string; "leaf_id"?: string; "limit"?: number };
-        Returns: Database["public"]["CompositeTypes"]["message_with_artifacts"][];
+        Returns: Database["public"]["CompositeTypes"]["chat_message"][];
         SetofOptions: {
           from: "*";
-          to: "message_with_artifacts";
+          to: "chat_message";
           isOneToOne: false;
           isSetofReturn: true;
         };
@@ -1638,6 +1638,7 @@ export type Database = {
         "author_id": string | null;
         "created_at": string | null;
         "updated_at": string | null;
+        "artifact_versions": Json | null;
       };
       "chat_share_token": {
         "share_id": string | null;
@@ -1655,29 +1656,6 @@ export type Database = {
         "snippet": string | null;
         "rank": number | null;
         "created_at": string | null;
-      };
-      "message_with_artifacts": {
-        "id": string | null;
-        "chat_id": string | null;
-        "sequence_number": number | null;
-        "parent_id": string | null;
-        "depth": number | null;
-        "role": string | null;
-        "content": string | null;
-        "parts": Json | null;
-        "agent_name": string | null;
-        "agent_model": string | null;
-        "intent": string | null;
-        "input_tokens": number | null;
-        "output_tokens": number | null;
-        "latency_ms": number | null;
-        "status": string | null;
-        "metadata": Json | null;
-        "client_message_id": string | null;
-        "author_id": string | null;
-        "created_at": string | null;
-        "updated_at": string | null;
-        "artifact_versions": Json | null;
       };
       "recorded_conversation": {
         "chat_id": string | null;

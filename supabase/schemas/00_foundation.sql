@@ -51,6 +51,31 @@ end
 $$;
 grant execute on function private.invalid_parameter(text, text) to anon, authenticated, service_role;
 
+-- The error for something that does not exist or that the caller may not see (the same answer, so
+-- ids reveal nothing): PT404 "<kind> not found" (404 through PostgREST), with the usual hint for
+-- the kind unless one is given. One place for every RPC's "not found".
+create function private.not_found(kind text, hint text default null)
+returns void
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  raise exception '% not found', kind using errcode = 'PT404', hint = coalesce(not_found.hint, case kind
+    when 'chat' then 'The chat does not exist or you are not a member of it.'
+    when 'artifact' then 'The artifact does not exist or you cannot see it.'
+    when 'project' then 'The project does not exist or is not yours.'
+    when 'message' then 'The message does not exist or you are not a member of its chat.'
+    when 'profile' then 'Sign in first: every signed-in user has a profile.'
+    when 'shared chat' then 'The link is wrong, has expired or was revoked.'
+    else pg_catalog.format('The %s does not exist or you cannot see it.', kind)
+  end);
+end
+$$;
+comment on function private.not_found(text, text) is
+  'Raises PT404 "<kind> not found" with the usual hint for the kind (or the one given).';
+grant execute on function private.not_found(text, text) to anon, authenticated, service_role;
+
 -- A single-line label: trimmed, 1..max characters, no control characters. Returns the trimmed
 -- value (null stays null, '' becomes null when empty_is_null).
 create function private.clean_label(value text, name text, max_length integer, empty_is_null boolean default false)

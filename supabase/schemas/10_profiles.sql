@@ -80,8 +80,7 @@ declare
 begin
   select p.* into profile from public.profiles p where p.id = (select auth.uid());
   if not found then
-    raise exception 'profile not found' using errcode = 'PT404',
-      hint = 'Sign in first: every signed-in user has a profile.';
+    perform private.not_found('profile');
   end if;
   return profile;
 end
@@ -141,8 +140,7 @@ begin
   returning p.* into profile;
 
   if not found then
-    raise exception 'profile not found' using errcode = 'PT404',
-      hint = 'Sign in first: every signed-in user has a profile.';
+    perform private.not_found('profile');
   end if;
   return profile;
 exception

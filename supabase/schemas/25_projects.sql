@@ -248,7 +248,7 @@ begin
   where p.id = update_project.project_id
   returning p.* into project;
   if not found then
-    raise exception 'project not found' using errcode = 'PT404', hint = 'The project does not exist or is not yours.';
+    perform private.not_found('project');
   end if;
   return project;
 exception
@@ -292,7 +292,7 @@ as $$
 begin
   delete from public.projects p where p.id = delete_project.project_id;
   if not found then
-    raise exception 'project not found' using errcode = 'PT404', hint = 'The project does not exist or is not yours.';
+    perform private.not_found('project');
   end if;
   return true;
 end

@@ -1,10 +1,11 @@
 -- Who may do what in a chat: its owner does everything, members read (viewer) or also write
--- (editor). The RLS helpers of chats, messages, members and shares, defined before those tables.
--- Security definer, so that policies on chats, messages and chat_members consult both tables
--- without recursing through each other's policies; they only answer yes or no about the calling
--- user. PL/pgSQL rather than SQL: policies call them once per row, and PL/pgSQL keeps its plans
--- for the session while a non-inlined SQL function is planned again in every statement.
-create function private.is_chat_owner(chat_id uuid)
+-- (editor). The RLS helper of chats, messages, members and shares, defined before those tables, in
+-- basejump's style (has_role_on_account). Security definer, so that policies on chats, messages and
+-- chat_members consult both tables without recursing through each other's policies; it only answers
+-- yes or no about the calling user. PL/pgSQL rather than SQL: policies call it once per row, and
+-- PL/pgSQL keeps its plans for the session while a non-inlined SQL function is planned again in
+-- every statement.
+create function private.has_role_on_chat(chat_id uuid, role text default null)
 returns boolean
 language plpgsql
 stable
@@ -12,54 +13,24 @@ security definer
 set search_path = ''
 as $$
 begin
+  if has_role_on_chat.role is not null and has_role_on_chat.role not in ('owner', 'editor', 'viewer') then
+    perform private.invalid_parameter(
+      pg_catalog.format('role %L is not one of owner, editor, viewer', has_role_on_chat.role));
+  end if;
   return exists (
     select 1 from public.chats c
-    where c.id = is_chat_owner.chat_id and c.owner_id = (select auth.uid())
-  );
-end
-$$;
-comment on function private.is_chat_owner(uuid) is 'Whether the calling user owns the chat.';
-grant execute on function private.is_chat_owner(uuid) to authenticated;
-
-create function private.can_read_chat(chat_id uuid)
-returns boolean
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-begin
-  return exists (
-    select 1 from public.chats c
-    where c.id = can_read_chat.chat_id and c.owner_id = (select auth.uid())
-  ) or exists (
+    where c.id = has_role_on_chat.chat_id and c.owner_id = (select auth.uid())
+  ) or (coalesce(has_role_on_chat.role, 'viewer') <> 'owner' and exists (
     select 1 from public.chat_members m
-    where m.chat_id = can_read_chat.chat_id and m.user_id = (select auth.uid())
-  );
+    where m.chat_id = has_role_on_chat.chat_id and m.user_id = (select auth.uid())
+      and (m.role = 'editor' or coalesce(has_role_on_chat.role, 'viewer') = 'viewer')
+  ));
 end
 $$;
-comment on function private.can_read_chat(uuid) is 'Whether the calling user may read the chat: its owner or any member.';
-grant execute on function private.can_read_chat(uuid) to authenticated, service_role;
-
-create function private.can_write_chat(chat_id uuid)
-returns boolean
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-begin
-  return exists (
-    select 1 from public.chats c
-    where c.id = can_write_chat.chat_id and c.owner_id = (select auth.uid())
-  ) or exists (
-    select 1 from public.chat_members m
-    where m.chat_id = can_write_chat.chat_id and m.user_id = (select auth.uid()) and m.role = 'editor'
-  );
-end
-$$;
-comment on function private.can_write_chat(uuid) is 'Whether the calling user may write messages in the chat: its owner or an editor.';
-grant execute on function private.can_write_chat(uuid) to authenticated, service_role;
+comment on function private.has_role_on_chat(uuid, text) is
+  'Whether the calling user has at least the role on the chat: owner (its owner), editor (the owner or an editor), '
+  'viewer or null (the owner or any member).';
+grant execute on function private.has_role_on_chat(uuid, text) to authenticated, service_role;
 
 -- The chats the caller is a member of (not owner): the chats policy uses it as a set computed
 -- once per statement, so scanning chats never calls a function per row.
@@ -77,24 +48,34 @@ $$;
 comment on function private.member_chat_ids() is 'The ids of the chats the calling user is a member of.';
 grant execute on function private.member_chat_ids() to authenticated;
 
--- The error for a chat the caller cannot use: PT404 when they cannot even read it (the answer for
--- a chat that does not exist, so ids reveal nothing), 42501 when the operation needs more.
-create function private.deny_chat(chat_id uuid, needed text)
+-- The error for a chat or an artifact the caller cannot use for what they asked: PT404 when they
+-- cannot even read it (the answer for one that does not exist, so ids reveal nothing), 42501 when
+-- they can read it but the operation needs more.
+create function private.deny(kind text, id uuid, needed text)
 returns void
 language plpgsql
 stable
 set search_path = ''
 as $$
+declare
+  readable boolean := (select auth.uid()) is not null and case kind
+    when 'chat' then private.has_role_on_chat(deny.id)
+    when 'artifact' then private.has_role_on_artifact(deny.id)
+  end;
 begin
-  if (select auth.uid()) is null or not private.can_read_chat(deny_chat.chat_id) then
-    raise exception 'chat not found' using errcode = 'PT404',
-      hint = 'The chat does not exist or you are not a member of it.';
+  if not readable then
+    perform private.not_found(kind);
   end if;
-  raise exception '%', pg_catalog.format('you may read this chat but not %s', needed) using errcode = '42501',
-    hint = case needed
-      when 'write to it' then 'Ask its owner to make you an editor.'
+  raise exception '%', pg_catalog.format('you may read this %s but not %s', kind, needed) using errcode = '42501',
+    hint = case
+      when needed in ('write to it', 'create artifacts in it') then 'Ask its owner to make you an editor.'
+      when kind = 'artifact' and needed = 'change it' then 'Only the chat''s owner and editors, or the project''s owner, can.'
+      when kind = 'artifact' then 'Only the artifact''s creator, or the owner of its chat or project, can.'
       else 'Only the chat''s owner can do this.'
     end;
 end
 $$;
-grant execute on function private.deny_chat(uuid, text) to authenticated, service_role;
+comment on function private.deny(text, uuid, text) is
+  'Raises what a caller gets for a chat or artifact (kind) they cannot use for what they asked (needed): PT404 when '
+  'they cannot read it, else 42501 naming what they may not do.';
+grant execute on function private.deny(text, uuid, text) to authenticated, service_role;

@@ -134,8 +134,7 @@ begin
   if new.project_id is not null and not exists (
     select 1 from public.projects p where p.id = new.project_id and p.owner_id = new.owner_id
   ) then
-    raise exception 'project not found' using errcode = 'PT404',
-      hint = 'A chat can only belong to a project of the chat''s owner.';
+    perform private.not_found('project', 'A chat can only belong to a project of the chat''s owner.');
   end if;
   if tg_op = 'UPDATE' and new.project_id is distinct from old.project_id
     and exists (select 1 from public.artifacts a where a.chat_id = new.id)
@@ -269,7 +268,7 @@ begin
   where c.id = update_chat.chat_id and c.owner_id = (select auth.uid())
   returning c.* into chat;
   if not found then
-    perform private.deny_chat(update_chat.chat_id, 'change its settings');
+    perform private.deny('chat', update_chat.chat_id, 'change its settings');
   end if;
   return chat;
 exception
@@ -296,7 +295,7 @@ as $$
 begin
   delete from public.chats c where c.id = delete_chat.chat_id and c.owner_id = (select auth.uid());
   if not found then
-    perform private.deny_chat(delete_chat.chat_id, 'delete it');
+    perform private.deny('chat', delete_chat.chat_id, 'delete it');
   end if;
   return true;
 end

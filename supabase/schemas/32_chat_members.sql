@@ -26,21 +26,21 @@ grant select, insert, update, delete on public.chat_members to service_role;
 
 create policy chat_members_select_reader on public.chat_members
   for select to authenticated
-  using (private.can_read_chat(chat_id));
+  using (private.has_role_on_chat(chat_id));
 
 create policy chat_members_insert_owner on public.chat_members
   for insert to authenticated
-  with check (private.is_chat_owner(chat_id) and user_id <> (select auth.uid()));
+  with check (private.has_role_on_chat(chat_id, 'owner') and user_id <> (select auth.uid()));
 
 create policy chat_members_update_owner on public.chat_members
   for update to authenticated
-  using (private.is_chat_owner(chat_id))
-  with check (private.is_chat_owner(chat_id));
+  using (private.has_role_on_chat(chat_id, 'owner'))
+  with check (private.has_role_on_chat(chat_id, 'owner'));
 
 -- the owner removes anyone; a member may leave
 create policy chat_members_delete_owner_or_self on public.chat_members
   for delete to authenticated
-  using (private.is_chat_owner(chat_id) or user_id = (select auth.uid()));
+  using (private.has_role_on_chat(chat_id, 'owner') or user_id = (select auth.uid()));
 
 create function public.add_chat_member(chat_id uuid, user_id uuid, role text)
 returns public.chat_members
@@ -55,8 +55,8 @@ begin
   if add_chat_member.role is null or add_chat_member.role not in ('viewer', 'editor') then
     perform private.invalid_parameter(pg_catalog.format('role %L is not one of viewer, editor', add_chat_member.role));
   end if;
-  if not private.is_chat_owner(add_chat_member.chat_id) then
-    perform private.deny_chat(add_chat_member.chat_id, 'manage its members');
+  if not private.has_role_on_chat(add_chat_member.chat_id, 'owner') then
+    perform private.deny('chat', add_chat_member.chat_id, 'manage its members');
   end if;
   if add_chat_member.user_id is null or add_chat_member.user_id = (select auth.uid()) then
     perform private.invalid_parameter('user_id must be another user: the owner already has every right');
@@ -74,7 +74,7 @@ begin
   return member;
 exception
   when foreign_key_violation then
-    raise exception 'user not found' using errcode = 'PT404', hint = 'user_id must be the id of an existing user.';
+    perform private.not_found('user', 'user_id must be the id of an existing user.');
 end
 $$;
 grant execute on function public.add_chat_member(uuid, uuid, text) to authenticated;
@@ -91,9 +91,9 @@ security invoker
 set search_path = ''
 as $$
 begin
-  if not private.is_chat_owner(remove_chat_member.chat_id)
+  if not private.has_role_on_chat(remove_chat_member.chat_id, 'owner')
     and remove_chat_member.user_id is distinct from (select auth.uid()) then
-    perform private.deny_chat(remove_chat_member.chat_id, 'manage its members');
+    perform private.deny('chat', remove_chat_member.chat_id, 'manage its members');
   end if;
   delete from public.chat_members m
   where m.chat_id = remove_chat_member.chat_id and m.user_id = remove_chat_member.user_id;

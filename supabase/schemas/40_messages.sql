@@ -92,7 +92,7 @@ grant insert (chat_id, parent_id, role, content, parts, agent_name, agent_model,
   on public.messages to authenticated;
 grant select, insert, update, delete on public.messages to service_role;
 
--- The same rule as can_read_chat, with no function call per row: the owner's case compares a
+-- The same rule as has_role_on_chat, with no function call per row: the owner's case compares a
 -- column, the member's case is a hash of their chats built once per statement.
 create policy messages_select_reader on public.messages
   for select to authenticated
@@ -101,20 +101,21 @@ create policy messages_select_reader on public.messages
     or chat_id in (select private.member_chat_ids())
   );
 
--- the owner: a comparison; an editor: can_write_chat (which looks up the membership)
+-- the owner: a comparison; an editor: has_role_on_chat (which looks up the membership)
 create policy messages_insert_writer on public.messages
   for insert to authenticated
   with check (
     author_id = (select auth.uid())
-    and (chat_owner_id = (select auth.uid()) or private.can_write_chat(chat_id))
+    and (chat_owner_id = (select auth.uid()) or private.has_role_on_chat(chat_id, 'editor'))
   );
 
 create trigger messages_100_set_updated_at
   before update on public.messages
   for each row execute function private.set_updated_at();
 
--- A message as clients see it (Realtime payloads, what append_message and edit_message return):
--- the row without its search vector, its branch storage columns and chat_owner_id.
+-- A message as clients see it, the one definition of it: get_messages rows, what append_message and
+-- edit_message return, Realtime payloads. The row without its search vector, its branch storage
+-- columns, chat_owner_id and usage_source, plus the artifact versions the message created.
 create type public.chat_message as (
   id uuid,
   chat_id uuid,
@@ -135,11 +136,13 @@ create type public.chat_message as (
   client_message_id text,
   author_id uuid,
   created_at timestamptz,
-  updated_at timestamptz
+  updated_at timestamptz,
+  artifact_versions jsonb
 );
 comment on type public.chat_message is
-  'A message as clients see it: Realtime payloads of messages, and what append_message and edit_message return '
-  '(get_messages rows have these columns and artifact_versions).';
+  'A message as clients see it: get_messages rows, what append_message and edit_message return, Realtime payloads. '
+  'artifact_versions: the versions of non-hidden artifacts the message created, as get_messages lists them; null '
+  'where they are not looked up (append_message, edit_message, Realtime).';
 
 -- PL/pgSQL rather than SQL: a SQL function with a search_path setting is not inlined, and would be
 -- planned again in every transaction that calls it; this one is compiled once per session.
@@ -152,12 +155,12 @@ as $$
 begin
   return row(m.id, m.chat_id, m.sequence_number, m.parent_id, m.depth, m.role, m.content, m.parts, m.agent_name,
     m.agent_model, m.intent, m.input_tokens, m.output_tokens, m.latency_ms, m.status, m.metadata, m.client_message_id,
-    m.author_id, m.created_at, m.updated_at)::public.chat_message;
+    m.author_id, m.created_at, m.updated_at, null)::public.chat_message;
 end
 $$;
 grant execute on function private.chat_message(public.messages) to authenticated, service_role;
 comment on function private.chat_message(public.messages) is
-  'A messages row as public.chat_message (Realtime payloads, and what the message RPCs return).';
+  'A messages row as public.chat_message, artifact_versions null (Realtime payloads, append_message, edit_message).';
 
 -- A short title from the first user message: whitespace collapsed, cut at a word boundary.
 create function private.title_from_content(content text)
@@ -222,8 +225,7 @@ begin
       c.current_leaf_depth, c.current_leaf_segment_start
       into chat;
     if not found then
-      raise exception 'chat not found' using errcode = 'PT404',
-        hint = 'The chat does not exist or you cannot see it.';
+      perform private.not_found('chat');
     end if;
     new.sequence_number := chat.last_sequence_number;
     new.parent_id := chat.current_leaf_parent_id;
@@ -244,8 +246,7 @@ begin
     where c.id = new.chat_id
     for no key update;
     if not found then
-      raise exception 'chat not found' using errcode = 'PT404',
-        hint = 'The chat does not exist or you cannot see it.';
+      perform private.not_found('chat');
     end if;
     new.sequence_number := chat.next_number;
     segment_head_depth := null;

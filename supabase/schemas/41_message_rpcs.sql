@@ -205,8 +205,8 @@ begin
     select m.* into message from public.messages m
     where m.chat_id = append_message.chat_id and m.client_message_id = append_message.client_message_id;
     if found then
-      if not (private.is_service_role() or private.can_write_chat(append_message.chat_id)) then
-        perform private.deny_chat(append_message.chat_id, 'write to it');
+      if not (private.is_service_role() or private.has_role_on_chat(append_message.chat_id, 'editor')) then
+        perform private.deny('chat', append_message.chat_id, 'write to it');
       end if;
       return private.chat_message(message);
     end if;
@@ -235,8 +235,8 @@ begin
         append_message.agent_name, append_message.agent_model, append_message.intent, append_message.input_tokens,
         append_message.output_tokens, append_message.latency_ms, append_message.status, append_message.metadata,
         append_message.client_message_id);
-      if not (private.is_service_role() or private.can_write_chat(append_message.chat_id)) then
-        perform private.deny_chat(append_message.chat_id, 'write to it');
+      if not (private.is_service_role() or private.has_role_on_chat(append_message.chat_id, 'editor')) then
+        perform private.deny('chat', append_message.chat_id, 'write to it');
       end if;
       -- a writer's own mistake (e.g. a parent from another chat)
       raise;
@@ -273,13 +273,12 @@ declare
 begin
   select m.* into original from public.messages m where m.id = edit_message.message_id;
   if not found then
-    raise exception 'message not found' using errcode = 'PT404',
-      hint = 'The message does not exist or you are not a member of its chat.';
+    perform private.not_found('message');
   end if;
   checked := private.check_message(original.role, edit_message.content, null, original.agent_name,
     original.agent_model, original.intent, null, null, null, 'complete', null, edit_message.client_message_id);
-  if not private.can_write_chat(original.chat_id) then
-    perform private.deny_chat(original.chat_id, 'write to it');
+  if not private.has_role_on_chat(original.chat_id, 'editor') then
+    perform private.deny('chat', original.chat_id, 'write to it');
   end if;
   if edit_message.client_message_id is not null then
     select m.* into message from public.messages m
@@ -337,8 +336,7 @@ declare
 begin
   select m.* into original from public.messages m where m.id = get_message_siblings.message_id;
   if not found then
-    raise exception 'message not found' using errcode = 'PT404',
-      hint = 'The message does not exist or you are not a member of its chat.';
+    perform private.not_found('message');
   end if;
   current_ranges := private.branch_ranges((select c.current_leaf_id from public.chats c where c.id = original.chat_id));
 
@@ -389,8 +387,8 @@ as $$
 declare
   leaf record;
 begin
-  if not private.can_write_chat(set_current_leaf.chat_id) then
-    perform private.deny_chat(set_current_leaf.chat_id, 'write to it');
+  if not private.has_role_on_chat(set_current_leaf.chat_id, 'editor') then
+    perform private.deny('chat', set_current_leaf.chat_id, 'write to it');
   end if;
   perform from public.chats c where c.id = set_current_leaf.chat_id for no key update;
   select m.parent_id, m.depth, m.segment_start, h.depth as head_depth,
@@ -440,34 +438,6 @@ comment on function public.set_current_leaf(uuid, uuid) is
   'append_message continues from it. Returns the chat. Errors: PT404 (404) no such chat; 42501 (403) viewer; '
   '22023 (400) the message is not in this chat.';
 
--- A get_messages row: what a client uses, not how the table stores it (no search vector, no
--- branch storage columns), plus the artifact versions the message created.
-create type public.message_with_artifacts as (
-  id uuid,
-  chat_id uuid,
-  sequence_number bigint,
-  parent_id uuid,
-  depth integer,
-  role text,
-  content text,
-  parts jsonb,
-  agent_name text,
-  agent_model text,
-  intent text,
-  input_tokens integer,
-  output_tokens integer,
-  latency_ms integer,
-  status text,
-  metadata jsonb,
-  client_message_id text,
-  author_id uuid,
-  created_at timestamptz,
-  updated_at timestamptz,
-  artifact_versions jsonb
-);
-comment on type public.message_with_artifacts is
-  'A get_messages row: the message''s columns and artifact_versions, the versions of non-hidden artifacts it created.';
-
 -- RPC: the usual call (the latest page of the current branch) reads the leaf's place from the chat
 -- row and is one range scan; it looks for artifact versions only in chats that have artifacts (a
 -- version is always made by a message of its artifact's chat).
@@ -478,7 +448,7 @@ create function public.get_messages(
   after bigint default null,
   "limit" integer default 50
 )
-returns setof public.message_with_artifacts
+returns setof public.chat_message
 language plpgsql
 stable
 security invoker
@@ -510,8 +480,7 @@ begin
     from public.chats c
     where c.id = get_messages.chat_id;
     if not found then
-      raise exception 'chat not found' using errcode = 'PT404',
-        hint = 'The chat does not exist or you are not a member of it.';
+      perform private.not_found('chat');
     end if;
     if leaf is null then
       return;
@@ -527,9 +496,8 @@ begin
     join public.messages h on h.chat_id = l.chat_id and h.sequence_number = l.segment_start
     where l.id = get_messages.leaf_id and l.chat_id = get_messages.chat_id;
     if not found then
-      if not private.can_read_chat(get_messages.chat_id) then
-        raise exception 'chat not found' using errcode = 'PT404',
-          hint = 'The chat does not exist or you are not a member of it.';
+      if not private.has_role_on_chat(get_messages.chat_id) then
+        perform private.not_found('chat');
       end if;
       perform private.invalid_parameter('leaf_id is not a message of this chat');
     end if;

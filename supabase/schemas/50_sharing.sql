@@ -34,16 +34,16 @@ grant select, insert, update, delete on public.chat_shares to service_role;
 
 create policy chat_shares_select_owner on public.chat_shares
   for select to authenticated
-  using (private.is_chat_owner(chat_id));
+  using (private.has_role_on_chat(chat_id, 'owner'));
 
 create policy chat_shares_insert_owner on public.chat_shares
   for insert to authenticated
-  with check (private.is_chat_owner(chat_id) and created_by = (select auth.uid()));
+  with check (private.has_role_on_chat(chat_id, 'owner') and created_by = (select auth.uid()));
 
 create policy chat_shares_update_owner on public.chat_shares
   for update to authenticated
-  using (private.is_chat_owner(chat_id))
-  with check (private.is_chat_owner(chat_id));
+  using (private.has_role_on_chat(chat_id, 'owner'))
+  with check (private.has_role_on_chat(chat_id, 'owner'));
 
 -- What share_chat returns: the token is in it once and nowhere else.
 create type public.chat_share_token as (
@@ -66,8 +66,8 @@ declare
   result public.chat_share_token;
   snapshot uuid := share_chat.up_to_message_id;
 begin
-  if not private.is_chat_owner(share_chat.chat_id) then
-    perform private.deny_chat(share_chat.chat_id, 'share it');
+  if not private.has_role_on_chat(share_chat.chat_id, 'owner') then
+    perform private.deny('chat', share_chat.chat_id, 'share it');
   end if;
   if share_chat.expires_at is not null and share_chat.expires_at <= private.now() then
     perform private.invalid_parameter('expires_at must be in the future');
@@ -111,8 +111,7 @@ begin
   set revoked_at = coalesce(s.revoked_at, pg_catalog.now())
   where s.id = revoke_share.share_id;
   if not found then
-    raise exception 'share not found' using errcode = 'PT404',
-      hint = 'The share does not exist or you do not own its chat.';
+    perform private.not_found('share', 'The share does not exist or you do not own its chat.');
   end if;
   return true;
 end
@@ -138,8 +137,8 @@ security invoker
 set search_path = ''
 as $$
 begin
-  if not private.is_chat_owner(list_shares.chat_id) then
-    perform private.deny_chat(list_shares.chat_id, 'see its share links');
+  if not private.has_role_on_chat(list_shares.chat_id, 'owner') then
+    perform private.deny('chat', list_shares.chat_id, 'see its share links');
   end if;
   return query
   select s.id, s.up_to_message_id, s.created_by, s.created_at, s.expires_at, s.revoked_at,
@@ -193,8 +192,7 @@ begin
   end if;
   share := private.find_active_share(get_shared_chat.token);
   if share.id is null then
-    raise exception 'shared chat not found' using errcode = 'PT404',
-      hint = 'The link is wrong, has expired or was revoked.';
+    perform private.not_found('shared chat');
   end if;
   ranges := private.branch_ranges(share.up_to_message_id);
 
@@ -312,8 +310,7 @@ begin
   if fork_chat.token is not null then
     share := private.find_active_share(fork_chat.token);
     if share.id is null then
-      raise exception 'shared chat not found' using errcode = 'PT404',
-        hint = 'The link is wrong, has expired or was revoked.';
+      perform private.not_found('shared chat');
     end if;
     select c.* into source from public.chats c where c.id = share.chat_id;
     select m.* into up_to from public.messages m
@@ -323,9 +320,8 @@ begin
       perform private.invalid_parameter('up_to_message_id is not part of the shared conversation');
     end if;
   else
-    if not private.can_read_chat(fork_chat.chat_id) then
-      raise exception 'chat not found' using errcode = 'PT404',
-        hint = 'The chat does not exist or you are not a member of it.';
+    if not private.has_role_on_chat(fork_chat.chat_id) then
+      perform private.not_found('chat');
     end if;
     select c.* into source from public.chats c where c.id = fork_chat.chat_id;
     select m.* into up_to from public.messages m

@@ -40,9 +40,8 @@ begin
   if page_size is null or page_size not between 1 and 100 then
     perform private.invalid_parameter('limit must be between 1 and 100');
   end if;
-  if search_messages.chat_id is not null and not private.can_read_chat(search_messages.chat_id) then
-    raise exception 'chat not found' using errcode = 'PT404',
-      hint = 'The chat does not exist or you are not a member of it.';
+  if search_messages.chat_id is not null and not private.has_role_on_chat(search_messages.chat_id) then
+    perform private.not_found('chat');
   end if;
   terms := pg_catalog.websearch_to_tsquery('english'::regconfig, search_messages.query);
   if pg_catalog.numnode(terms) = 0 then

@@ -117,8 +117,8 @@ begin
       for no key update;
     end if;
   end if;
-  if not private.can_write_chat(chat.id) then
-    perform private.deny_chat(chat.id, 'write to it');
+  if not private.has_role_on_chat(chat.id, 'editor') then
+    perform private.deny('chat', chat.id, 'write to it');
   end if;
 
   -- Appended in order, each under the previous one; messages already recorded are skipped.
@@ -172,8 +172,7 @@ begin
     and c.continuation_id = get_chat_by_continuation.continuation_id
     and (c.expires_at is null or c.expires_at > private.now());
   if not found then
-    raise exception 'conversation not found' using errcode = 'PT404',
-      hint = 'No conversation with this continuation_id, or it has expired.';
+    perform private.not_found('conversation', 'No conversation with this continuation_id, or it has expired.');
   end if;
   return chat;
 end

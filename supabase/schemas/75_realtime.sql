@@ -59,7 +59,7 @@ begin
   if topic is null or topic !~ '^chat:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
     return false;
   end if;
-  return private.can_read_chat(substr(topic, 6)::uuid);
+  return private.has_role_on_chat(substr(topic, 6)::uuid);
 end
 $$;
 grant execute on function private.can_read_chat_topic(text) to authenticated;

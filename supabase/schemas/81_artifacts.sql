@@ -130,10 +130,9 @@ comment on column public.artifact_versions.created_by_message_id is 'The message
 create index artifact_versions_created_by_message_id_idx
   on public.artifact_versions (created_by_message_id) where created_by_message_id is not null;
 
--- RLS helpers: boolean, security definer and PL/pgSQL like the chat helpers (30_chat_access.sql).
--- The chat decides for a chat's artifact (readers read, owner and editors write); the project's
--- owner for the project's own.
-create function private.can_read_artifact_scope(chat_id uuid, project_id uuid)
+-- RLS helpers, like the chat's (30_chat_access.sql): the chat decides for a chat's artifact (its
+-- readers read, its owner and editors write), the project's owner for the project's own.
+create function private.has_role_on_artifact_scope(chat_id uuid, project_id uuid, role text default null)
 returns boolean
 language plpgsql
 stable
@@ -142,36 +141,17 @@ set search_path = ''
 as $$
 begin
   if chat_id is not null then
-    return private.can_read_chat(chat_id);
+    return private.has_role_on_chat(chat_id, role);
   end if;
   return project_id is not null and private.owns_project(project_id);
 end
 $$;
-comment on function private.can_read_artifact_scope(uuid, uuid) is
-  'Whether the calling user may read what belongs to the chat (its owner or a member) or, without a chat, to the '
-  'project (its owner).';
-grant execute on function private.can_read_artifact_scope(uuid, uuid) to authenticated;
+comment on function private.has_role_on_artifact_scope(uuid, uuid, text) is
+  'Whether the calling user has at least the role (as has_role_on_chat) on what belongs to the chat or, without a '
+  'chat, owns the project.';
+grant execute on function private.has_role_on_artifact_scope(uuid, uuid, text) to authenticated;
 
-create function private.can_write_artifact_scope(chat_id uuid, project_id uuid)
-returns boolean
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-begin
-  if chat_id is not null then
-    return private.can_write_chat(chat_id);
-  end if;
-  return project_id is not null and private.owns_project(project_id);
-end
-$$;
-comment on function private.can_write_artifact_scope(uuid, uuid) is
-  'Whether the calling user may write what belongs to the chat (its owner or an editor) or, without a chat, to the '
-  'project (its owner).';
-grant execute on function private.can_write_artifact_scope(uuid, uuid) to authenticated;
-
-create function private.can_read_artifact(artifact_id uuid)
+create function private.has_role_on_artifact(artifact_id uuid, role text default null)
 returns boolean
 language plpgsql
 stable
@@ -181,30 +161,14 @@ as $$
 declare
   scope record;
 begin
-  select a.chat_id, a.project_id into scope from public.artifacts a where a.id = can_read_artifact.artifact_id;
-  return found and private.can_read_artifact_scope(scope.chat_id, scope.project_id);
+  select a.chat_id, a.project_id into scope from public.artifacts a where a.id = has_role_on_artifact.artifact_id;
+  return found and private.has_role_on_artifact_scope(scope.chat_id, scope.project_id, role);
 end
 $$;
-comment on function private.can_read_artifact(uuid) is 'Whether the calling user may read the artifact: reader of its chat or owner of its project.';
-grant execute on function private.can_read_artifact(uuid) to authenticated;
-
-create function private.can_write_artifact(artifact_id uuid)
-returns boolean
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-declare
-  scope record;
-begin
-  select a.chat_id, a.project_id into scope from public.artifacts a where a.id = can_write_artifact.artifact_id;
-  return found and private.can_write_artifact_scope(scope.chat_id, scope.project_id);
-end
-$$;
-comment on function private.can_write_artifact(uuid) is
-  'Whether the calling user may add versions to the artifact: owner or editor of its chat, or owner of its project.';
-grant execute on function private.can_write_artifact(uuid) to authenticated;
+comment on function private.has_role_on_artifact(uuid, text) is
+  'Whether the calling user has at least the role on the artifact: viewer or null reads, editor writes (see '
+  'has_role_on_artifact_scope).';
+grant execute on function private.has_role_on_artifact(uuid, text) to authenticated;
 
 -- Where a new artifact may be created: in a chat the caller writes to (it then belongs to the
 -- chat's project, and no other), or in a project the caller owns.
@@ -217,7 +181,7 @@ set search_path = ''
 as $$
 begin
   if chat_id is not null then
-    return private.can_write_chat(chat_id) and project_id is not distinct from (
+    return private.has_role_on_chat(chat_id, 'editor') and project_id is not distinct from (
       select c.project_id from public.chats c where c.id = can_create_artifact.chat_id);
   end if;
   return project_id is not null and private.owns_project(project_id);
@@ -241,7 +205,7 @@ grant update (title, description, hidden_at, hidden_by) on public.artifacts to s
 
 create policy artifacts_select_reader on public.artifacts
   for select to authenticated
-  using (private.can_read_artifact_scope(chat_id, project_id));
+  using (private.has_role_on_artifact_scope(chat_id, project_id));
 
 create policy artifacts_insert_writer on public.artifacts
   for insert to authenticated
@@ -249,8 +213,8 @@ create policy artifacts_insert_writer on public.artifacts
 
 create policy artifacts_update_writer on public.artifacts
   for update to authenticated
-  using (private.can_write_artifact_scope(chat_id, project_id))
-  with check (private.can_write_artifact_scope(chat_id, project_id));
+  using (private.has_role_on_artifact_scope(chat_id, project_id, 'editor'))
+  with check (private.has_role_on_artifact_scope(chat_id, project_id, 'editor'));
 
 alter table public.artifact_versions enable row level security;
 revoke all on public.artifact_versions from anon, authenticated, service_role;
@@ -263,11 +227,11 @@ grant insert (artifact_id, content, content_json, file_path, change_summary, cre
 
 create policy artifact_versions_select_reader on public.artifact_versions
   for select to authenticated
-  using (private.can_read_artifact(artifact_id));
+  using (private.has_role_on_artifact(artifact_id));
 
 create policy artifact_versions_insert_writer on public.artifact_versions
   for insert to authenticated
-  with check (created_by = (select auth.uid()) and private.can_write_artifact(artifact_id));
+  with check (created_by = (select auth.uid()) and private.has_role_on_artifact(artifact_id, 'editor'));
 
 -- The content hash: SHA-256 of the jsonb text of [content, content_json, file_path]. jsonb's text
 -- is canonical (keys sorted, whitespace normalised), so equal JSON hashes equally whatever its
@@ -338,7 +302,7 @@ declare
 begin
   select a.* into artifact from public.artifacts a where a.id = new.artifact_id for no key update;
   if not found then
-    raise exception 'artifact not found' using errcode = 'PT404';
+    perform private.not_found('artifact');
   end if;
   perform private.validate_artifact_content(artifact.type, new.content, new.content_json, new.file_path);
   if new.change_summary is not null and char_length(new.change_summary) > 2000 then
@@ -422,28 +386,6 @@ create trigger projects_120_delete_artifacts
   before delete on public.projects
   for each row execute function private.delete_orphaned_artifacts();
 
--- The error for an artifact the caller cannot use: PT404 when they cannot even read it, 42501
--- when they can read but not do this.
-create function private.deny_artifact(artifact_id uuid, needed text)
-returns void
-language plpgsql
-stable
-set search_path = ''
-as $$
-begin
-  if (select auth.uid()) is null or not private.can_read_artifact(deny_artifact.artifact_id) then
-    raise exception 'artifact not found' using errcode = 'PT404',
-      hint = 'The artifact does not exist or you cannot see it.';
-  end if;
-  raise exception '%', pg_catalog.format('you may read this artifact but not %s', needed) using errcode = '42501',
-    hint = case needed
-      when 'change it' then 'Only the chat''s owner and editors, or the project''s owner, can.'
-      else 'Only the artifact''s creator, or the owner of its chat or project, can.'
-    end;
-end
-$$;
-grant execute on function private.deny_artifact(uuid, text) to authenticated;
-
 -- What RPCs return for a version: the row without its content.
 create function private.artifact_version_summary(version public.artifact_versions)
 returns jsonb
@@ -483,7 +425,7 @@ begin
   -- without blocking inserts that only reference it. Under RLS it also requires write access.
   select a.* into artifact from public.artifacts a where a.id = write_artifact_version.artifact_id for no key update;
   if not found then
-    perform private.deny_artifact(write_artifact_version.artifact_id, 'change it');
+    perform private.deny('artifact', write_artifact_version.artifact_id, 'change it');
   end if;
   if write_artifact_version.expected_version is not null and artifact.current_version <> write_artifact_version.expected_version then
     raise exception '%', pg_catalog.format('artifact has changed: expected version %s but the current version is %s',
@@ -513,24 +455,6 @@ begin
 end
 $$;
 grant execute on function private.write_artifact_version(uuid, text, jsonb, text, text, uuid, integer, uuid) to authenticated;
-
--- The error for a chat the caller cannot create artifacts in (PT404 unless they can read it).
-create function private.deny_chat_artifacts(chat_id uuid)
-returns void
-language plpgsql
-stable
-set search_path = ''
-as $$
-begin
-  if (select auth.uid()) is null or not private.can_read_chat(deny_chat_artifacts.chat_id) then
-    raise exception 'chat not found' using errcode = 'PT404',
-      hint = 'The chat does not exist or you are not a member of it.';
-  end if;
-  raise exception 'you may read this chat but not create artifacts in it' using errcode = '42501',
-    hint = 'Ask its owner to make you an editor.';
-end
-$$;
-grant execute on function private.deny_chat_artifacts(uuid) to authenticated;
 
 create function public.create_artifact_with_version(
   chat_id uuid,
@@ -581,8 +505,8 @@ begin
 
   if create_artifact_with_version.chat_id is not null then
     select c.* into chat from public.chats c where c.id = create_artifact_with_version.chat_id;
-    if not found or not private.can_write_artifact_scope(chat.id, null) then
-      perform private.deny_chat_artifacts(create_artifact_with_version.chat_id);
+    if not found or not private.has_role_on_artifact_scope(chat.id, null, 'editor') then
+      perform private.deny('chat', create_artifact_with_version.chat_id, 'create artifacts in it');
     end if;
     -- An artifact made in a chat belongs to the chat's project, and to no other: a project given
     -- here must be that one (an editor may not file the owner's work under a project of theirs).
@@ -591,12 +515,11 @@ begin
         perform private.invalid_parameter('project_id must be the chat''s own project',
           'An artifact made in a chat belongs to the chat''s project: leave project_id out.');
       end if;
-      raise exception 'project not found' using errcode = 'PT404',
-        hint = 'An artifact made in a chat belongs to the chat''s project: leave project_id out.';
+      perform private.not_found('project', 'An artifact made in a chat belongs to the chat''s project: leave project_id out.');
     end if;
     target_project_id := chat.project_id;
   elsif not private.owns_project(target_project_id) then
-    raise exception 'project not found' using errcode = 'PT404', hint = 'The project does not exist or is not yours.';
+    perform private.not_found('project');
   end if;
   if create_artifact_with_version.message_id is not null and not exists (
     select 1 from public.messages m
@@ -715,11 +638,11 @@ begin
   select v.* into source from public.artifact_versions v
   where v.artifact_id = revert_artifact.artifact_id and v.version_number = revert_artifact.to_version;
   if not found then
-    if private.can_read_artifact(revert_artifact.artifact_id) then
+    if private.has_role_on_artifact(revert_artifact.artifact_id) then
       raise exception '%', pg_catalog.format('version %s not found', revert_artifact.to_version) using errcode = 'PT404',
         hint = 'list_artifact_versions lists the versions.';
     end if;
-    perform private.deny_artifact(revert_artifact.artifact_id, 'change it');
+    perform private.deny('artifact', revert_artifact.artifact_id, 'change it');
   end if;
   return private.write_artifact_version(source.artifact_id, source.content, source.content_json, source.file_path,
     coalesce(revert_artifact.change_summary, pg_catalog.format('Revert to version %s', source.version_number)),
@@ -746,7 +669,7 @@ declare
 begin
   select a.* into artifact from public.artifacts a where a.id = get_artifact.artifact_id;
   if not found then
-    raise exception 'artifact not found' using errcode = 'PT404', hint = 'The artifact does not exist or you cannot see it.';
+    perform private.not_found('artifact');
   end if;
   select v.* into found_version from public.artifact_versions v
   where v.artifact_id = artifact.id and v.version_number = coalesce(get_artifact.version, artifact.current_version);
@@ -814,7 +737,7 @@ set search_path = ''
 as $$
 begin
   if not exists (select 1 from public.artifacts a where a.id = list_artifact_versions.artifact_id) then
-    raise exception 'artifact not found' using errcode = 'PT404', hint = 'The artifact does not exist or you cannot see it.';
+    perform private.not_found('artifact');
   end if;
   -- the parent is always the previous version (versions are appended under the artifact's lock)
   return query
@@ -856,7 +779,7 @@ begin
   where a.id = update_artifact.artifact_id
   returning a.* into artifact;
   if not found then
-    perform private.deny_artifact(update_artifact.artifact_id, 'change it');
+    perform private.deny('artifact', update_artifact.artifact_id, 'change it');
   end if;
   return artifact;
 end
@@ -881,10 +804,10 @@ declare
 begin
   select a.* into artifact from public.artifacts a where a.id = set_artifact_hidden.artifact_id for no key update;
   if not found or (select auth.uid()) is null
-    or not private.can_write_artifact_scope(artifact.chat_id, artifact.project_id)
-    or not (artifact.owner_id = (select auth.uid()) or private.is_chat_owner(artifact.chat_id)
+    or not private.has_role_on_artifact_scope(artifact.chat_id, artifact.project_id, 'editor')
+    or not (artifact.owner_id = (select auth.uid()) or private.has_role_on_chat(artifact.chat_id, 'owner')
       or private.owns_project(artifact.project_id)) then
-    perform private.deny_artifact(set_artifact_hidden.artifact_id, 'hide or show it');
+    perform private.deny('artifact', set_artifact_hidden.artifact_id, 'hide or show it');
   end if;
   update public.artifacts a
   set hidden_at = case when set_artifact_hidden.hidden then coalesce(a.hidden_at, now()) end,

@@ -95,17 +95,17 @@ grant select on public.parts, public.connections, public.code_files to authentic
 create policy parts_select_reader on public.parts
   for select to authenticated
   using (project_id in (select p.id from public.projects p where p.owner_id = (select auth.uid()))
-    or private.can_read_artifact(artifact_id));
+    or private.has_role_on_artifact(artifact_id));
 
 create policy connections_select_reader on public.connections
   for select to authenticated
   using (project_id in (select p.id from public.projects p where p.owner_id = (select auth.uid()))
-    or private.can_read_artifact(artifact_id));
+    or private.has_role_on_artifact(artifact_id));
 
 create policy code_files_select_reader on public.code_files
   for select to authenticated
   using (project_id in (select p.id from public.projects p where p.owner_id = (select auth.uid()))
-    or private.can_read_artifact(artifact_id));
+    or private.has_role_on_artifact(artifact_id));
 
 -- The text of an optional JSON string field (null when absent or JSON null).
 create function private.json_text(value jsonb)
@@ -223,7 +223,7 @@ declare
 begin
   select p.* into project from public.projects p where p.id = get_project.project_id;
   if not found then
-    raise exception 'project not found' using errcode = 'PT404', hint = 'The project does not exist or is not yours.';
+    perform private.not_found('project');
   end if;
 
   with sources as materialized (

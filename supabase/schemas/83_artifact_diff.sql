@@ -556,7 +556,7 @@ begin
   end if;
   select a.* into artifact from public.artifacts a where a.id = diff_artifact_versions.artifact_id;
   if not found then
-    raise exception 'artifact not found' using errcode = 'PT404', hint = 'The artifact does not exist or you cannot see it.';
+    perform private.not_found('artifact');
   end if;
   select v.* into old_v from public.artifact_versions v
   where v.artifact_id = artifact.id and v.version_number = diff_artifact_versions.from_version;

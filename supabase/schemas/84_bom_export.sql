@@ -51,7 +51,7 @@ declare
 begin
   select a.* into artifact from public.artifacts a where a.id = export_bom_csv.artifact_id;
   if not found then
-    raise exception 'artifact not found' using errcode = 'PT404', hint = 'The artifact does not exist or you cannot see it.';
+    perform private.not_found('artifact');
   end if;
   if artifact.type <> 'bom' then
     perform private.invalid_parameter(pg_catalog.format('artifact is a %s, not a bom: only a BOM exports as CSV', artifact.type));

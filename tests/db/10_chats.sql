@@ -16,13 +16,14 @@ select policies_are('public', 'chats', array['chats_select_reader', 'chats_inser
 select policies_are('public', 'messages', array['messages_select_reader', 'messages_insert_writer']);
 select policies_are('public', 'chat_members',
   array['chat_members_select_reader', 'chat_members_insert_owner', 'chat_members_update_owner', 'chat_members_delete_owner_or_self']);
-select is_definer('private', 'can_read_chat', array['uuid'], 'can_read_chat runs as definer');
-select is_definer('private', 'can_write_chat', array['uuid'], 'can_write_chat runs as definer');
-select is_definer('private', 'is_chat_owner', array['uuid'], 'is_chat_owner runs as definer');
+select is_definer('private', 'has_role_on_chat', array['uuid', 'text'], 'has_role_on_chat runs as definer');
+select ok(not exists (select 1 from pg_proc where pronamespace = 'private'::regnamespace
+  and proname in ('can_read_chat', 'can_write_chat', 'is_chat_owner')), 'one chat access helper, not three');
+select throws_ok($$ select private.has_role_on_chat(gen_random_uuid(), 'admin') $$, '22023', null, 'an unknown role is refused');
 select is_definer('private', 'messages_before_insert', 'the message placing trigger runs as definer');
-select function_returns('private', 'can_read_chat', array['uuid'], 'boolean');
-select function_privs_are('private', 'can_read_chat', array['uuid'], 'anon', array[]::text[], 'anon cannot call can_read_chat');
-select function_privs_are('private', 'can_write_chat', array['uuid'], 'authenticated', array['EXECUTE'], 'policies may call can_write_chat');
+select function_returns('private', 'has_role_on_chat', array['uuid', 'text'], 'boolean');
+select function_privs_are('private', 'has_role_on_chat', array['uuid', 'text'], 'anon', array[]::text[], 'anon cannot call has_role_on_chat');
+select function_privs_are('private', 'has_role_on_chat', array['uuid', 'text'], 'authenticated', array['EXECUTE'], 'policies may call has_role_on_chat');
 select ok(not has_table_privilege('anon', 'public.chats', 'select'), 'anon cannot read chats');
 select ok(not has_table_privilege('anon', 'public.messages', 'select'), 'anon cannot read messages');
 select ok(not has_column_privilege('authenticated', 'public.chats', 'last_sequence_number', 'update')

@@ -20,7 +20,7 @@ select has_index('public', 'artifacts', 'artifacts_chat_id_created_at_idx', arra
   'artifacts are indexed by chat');
 select has_index('public', 'artifacts', 'artifacts_project_id_type_idx', array['project_id', 'type'],
   'artifacts are indexed by project');
-select is_definer('private', 'can_read_artifact', 'can_read_artifact is a security definer helper');
+select is_definer('private', 'has_role_on_artifact', 'has_role_on_artifact is a security definer helper');
 select is_definer('private', 'artifact_versions_before_insert', 'the numbering trigger runs as definer');
 select isnt_definer('public', 'create_artifact_with_version', 'create_artifact_with_version runs with the caller''s rights');
 select isnt_definer('public', 'add_artifact_version', 'add_artifact_version runs with the caller''s rights');
