@@ -6,15 +6,14 @@
  *    installed, or as PARLEY_TEST_ENGINES says), on a fresh database with platform + migrations +
  *    seeds: the schema check, the generated-types check (PGlite), Supabase's advisors (native),
  *    then every tests/db/*.sql pgTAP file.
- * 3. deno test for tests/functions/ and tests/e2e/ (they start the stack on the same engines).
+ * 3. deno test for tests/functions/, tests/stack/ and tests/e2e/ (they start the stack on the same engines).
  */
 import { join } from "node:path";
-import { parseEngineList, startEngine } from "../stack/engines/index.ts";
-import type { EngineKind } from "../stack/engines/engine.ts";
-import { nativeTestable } from "../stack/engines/native.ts";
-import { applySqlFile, prepareDatabase } from "../stack/database.ts";
-import { advisorWarnings, generateTypes, lintErrors, schemaViolations, TYPES_FILE } from "../stack/checks.ts";
-import { runPgtapFile } from "../stack/pgtap.ts";
+import { type EngineKind, parseEngineList, startEngine } from "../stack/db/engine.ts";
+import { nativeTestable } from "../stack/db/native.ts";
+import { applySqlFile, prepareDatabase } from "../stack/db/migrate.ts";
+import { advisorWarnings, generateTypes, lintErrors, schemaViolations, TYPES_FILE } from "../stack/test/checks.ts";
+import { runPgtapFile } from "../stack/test/pgtap.ts";
 import { BIN, exists, freePort, ROOT, sqlFiles, TEST_HELPERS } from "../stack/paths.ts";
 
 let passed = 0;
@@ -120,7 +119,7 @@ for (const kind of kinds) {
 
 // ---------------------------------------------------------------- deno test
 const denoTestDirs = [];
-for (const dir of ["tests/functions", "tests/e2e"]) {
+for (const dir of ["tests/functions", "tests/stack", "tests/e2e"]) {
   if (!(await exists(join(ROOT, dir)))) continue;
   for await (const e of Deno.readDir(join(ROOT, dir))) {
     if (e.isFile && /\.test\.ts$/.test(e.name)) {

@@ -18,7 +18,7 @@
  * On both native paths, when the result must be checked before committing (a single object was
  * asked for), an explicit transaction is used instead.
  */
-import type { Db, Row } from "../db.ts";
+import type { Db, Row } from "../db/client.ts";
 import {
   bindExecute,
   type Field,

@@ -10,9 +10,9 @@
  * service_role key, CORS is answered for /rest and /auth, and unknown routes get Kong's 404.
  * Nothing a client sends escapes as an exception: every failure is an HTTP answer.
  */
-import type { SupabaseConfig } from "../config.ts";
-import { serverDb } from "../db.ts";
-import type { Engine } from "../engines/engine.ts";
+import type { SupabaseConfig } from "../cli/config.ts";
+import { serverDb } from "../db/client.ts";
+import type { Engine } from "../db/engine.ts";
 import { ROOT } from "../paths.ts";
 import { join } from "node:path";
 import { handleAuth } from "./auth.ts";

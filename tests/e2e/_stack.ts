@@ -11,11 +11,10 @@
  */
 import assert from "node:assert/strict";
 import { createClient, type PostgrestError, type SupabaseClient } from "@supabase/supabase-js";
-import { applySqlFile, prepareDatabase } from "../../stack/database.ts";
-import { startEngine, testEngines } from "../../stack/engines/index.ts";
+import { applySqlFile, prepareDatabase } from "../../stack/db/migrate.ts";
+import { type Engine, type EngineKind, startEngine, testEngines } from "../../stack/db/engine.ts";
 export { testEngines };
-import type { Engine, EngineKind } from "../../stack/engines/engine.ts";
-import { readSupabaseConfig, type SupabaseConfig } from "../../stack/config.ts";
+import { readSupabaseConfig, type SupabaseConfig } from "../../stack/cli/config.ts";
 import { freePort, TEST_HELPERS } from "../../stack/paths.ts";
 import { type Gateway, type GatewayOptions, startGateway } from "../../stack/gateway/server.ts";
 import { loadKeys } from "../../stack/gateway/keys.ts";

@@ -5,13 +5,13 @@
  * `npm run db:reset` resets and exits.
  */
 import { readConfig, readSupabaseConfig } from "./config.ts";
-import { startEngine } from "./engines/index.ts";
-import { prepareDatabase } from "./database.ts";
+import { startEngine } from "../db/engine.ts";
+import { prepareDatabase } from "../db/migrate.ts";
 import { MigrationError } from "./supabase-cli.ts";
-import { DATA_DIR } from "./paths.ts";
-import { loadKeys } from "./gateway/keys.ts";
-import { type Gateway, startGateway } from "./gateway/server.ts";
-import { startScheduler } from "./scheduler.ts";
+import { DATA_DIR } from "../paths.ts";
+import { loadKeys } from "../gateway/keys.ts";
+import { type Gateway, startGateway } from "../gateway/server.ts";
+import { startScheduler } from "../db/scheduler.ts";
 
 /** The demo login seeds/01_demo_user.sql creates. */
 const DEMO = { email: "demo@parley.local", password: "parley-demo-password" };

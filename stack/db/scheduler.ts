@@ -9,8 +9,8 @@
  * `a-b/n`, or a comma-separated list of those; day-of-week 0-7 (0 and 7 are Sunday). As in cron,
  * when both day fields are restricted a day matching either one matches.
  */
-import type { Engine } from "./engines/engine.ts";
-import { describePgError } from "./db.ts";
+import type { Engine } from "./engine.ts";
+import { describePgError } from "./client.ts";
 
 interface ScheduledJob {
   name: string;

@@ -4,9 +4,9 @@
  */
 import { parseArgs } from "node:util";
 import { dirname, join, resolve } from "node:path";
-import { DATA_DIR, ROOT } from "./paths.ts";
-import type { EngineKind } from "./engines/engine.ts";
-import { parseToml, type TomlTable, type TomlValue } from "./toml.ts";
+import { DATA_DIR, ROOT } from "../paths.ts";
+import type { EngineKind } from "../db/engine.ts";
+import { parseToml, type TomlTable, type TomlValue } from "../toml.ts";
 
 export interface StackConfig {
   engine: EngineKind;

@@ -3,9 +3,9 @@
  * private.scheduled_jobs run at their minute, the purge of expired chats included.
  */
 import assert from "node:assert/strict";
-import { cronMatches, parseCron, startScheduler } from "../../stack/scheduler.ts";
-import { startEngine, testEngines } from "../../stack/engines/index.ts";
-import { prepareDatabase } from "../../stack/database.ts";
+import { cronMatches, parseCron, startScheduler } from "../../stack/db/scheduler.ts";
+import { startEngine, testEngines } from "../../stack/db/engine.ts";
+import { prepareDatabase } from "../../stack/db/migrate.ts";
 import { freePort } from "../../stack/paths.ts";
 
 const engines = testEngines();

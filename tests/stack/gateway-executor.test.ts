@@ -17,14 +17,24 @@ import {
   Scram,
   wireConfig,
 } from "../../stack/gateway/pg-wire.ts";
-import { type Statement, wireExecutor } from "../../stack/gateway/executor.ts";
+import { literal, quoteIdent, type Statement, wireExecutor } from "../../stack/gateway/executor.ts";
 import { fromDatabaseError } from "../../stack/gateway/errors.ts";
-import { startEngine } from "../../stack/engines/index.ts";
-import type { Engine } from "../../stack/engines/engine.ts";
+import { type Engine, startEngine } from "../../stack/db/engine.ts";
 import { freePort } from "../../stack/paths.ts";
-import { api, stackFixture, stackTest, stopStackAfterTests, testEngines } from "./_stack.ts";
+import { api, stackFixture, stackTest, stopStackAfterTests, testEngines } from "../e2e/_stack.ts";
 
 // ---------------------------------------------------------------- without a database
+
+Deno.test("literal quoting: no value can end its quote", () => {
+  for (const value of ["plain", "it's", "$v$", "$v$ $v0$ $v1$", "\\", "'; drop table x; --"]) {
+    const quoted = literal(value);
+    const tag = /^\$v\d*\$/.exec(quoted)![0];
+    assert.ok(quoted.endsWith(tag));
+    assert.equal(quoted.slice(tag.length, -tag.length), value);
+    assert.ok(!value.includes(tag));
+  }
+  assert.equal(quoteIdent('we"ird'), '"we""ird"');
+});
 
 Deno.test("wire: SCRAM-SHA-256 follows RFC 7677's example exchange", async () => {
   const scram = new Scram("pencil", "rOprNGfwEbeRWgbNEkqO", "user");

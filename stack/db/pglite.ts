@@ -13,7 +13,7 @@ import { pgcrypto } from "@electric-sql/pglite/contrib/pgcrypto";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { uuid_ossp } from "@electric-sql/pglite/contrib/uuid_ossp";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
-import { type Db, pgliteDb } from "../db.ts";
+import { type Db, pgliteDb } from "./client.ts";
 import { assertPortFree, exists } from "../paths.ts";
 import type { Engine, EngineOptions } from "./engine.ts";
 

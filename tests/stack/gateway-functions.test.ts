@@ -16,7 +16,7 @@ import {
   stopStackAfterTests,
   testEngines,
   type TestStack,
-} from "./_stack.ts";
+} from "../e2e/_stack.ts";
 import { hmacKey, signJwt } from "../../stack/gateway/jwt.ts";
 
 const FUNCTIONS: Record<string, string> = {
