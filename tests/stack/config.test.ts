@@ -1,44 +1,66 @@
-/** The stack's configuration: the TOML reader and supabase/config.toml's settings as the gateway reads them. */
+/** supabase/config.toml (read with smol-toml) and the settings the gateway takes from it. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseToml } from "../../stack/toml.ts";
+import { parse as parseToml } from "smol-toml";
 import { readSupabaseConfig, supabaseConfigFrom } from "../../stack/cli/config.ts";
 import { ROOT } from "../../stack/paths.ts";
 
-Deno.test("toml: the subset config.toml uses, and clear errors for the rest", () => {
-  const toml = parseToml(`
-# comment
-title = "a \\"quoted\\" \\u00e9 string" # trailing
-literal = 'C:\\path'
-n = 1_000
-neg = -3
-f = 2.5
-yes = true
-list = [
-  "a",
-  'b', # inside
-]
-[outer.inner]
-key = "v"
-[functions."my-fn"]
+Deno.test("config: a config.toml with inline tables, arrays of tables and dates is read; errors name file and line", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "config.toml");
+    // shaped like a real project's config.toml (Supabase CLI settings the gateway does not read included)
+    await Deno.writeTextFile(
+      path,
+      `project_id = "real"
+
+[api]
+schemas = ["public", "graphql_public"]
+tls = { enabled = false, cert_path = "" }
+
+[auth]
+jwt_expiry = 7200
+site_url = "http://127.0.0.1:3000"
+additional_redirect_urls = ["https://127.0.0.1:3000"]
+sms.test_otp = { 4152127777 = "123456" }
+
+[auth.email]
+enable_signup = false
+template.invite = { subject = "Join us", content_path = "./supabase/templates/invite.html" }
+
+[auth.hook.custom_access_token]
+enabled = false
+uri = "pg-functions://postgres/public/custom_access_token_hook"
+
+[[storage.buckets.images.transformations]]
+width = 200
+
+[[storage.buckets.images.transformations]]
+width = 400
+
+[functions.hello]
 verify_jwt = false
-`);
-  assert.deepEqual(toml, {
-    title: 'a "quoted" é string',
-    literal: "C:\\path",
-    n: 1000,
-    neg: -3,
-    f: 2.5,
-    yes: true,
-    list: ["a", "b"],
-    outer: { inner: { key: "v" } },
-    functions: { "my-fn": { verify_jwt: false } },
-  });
-  assert.throws(() => parseToml("a = { b = 1 }"), /line 1: inline tables are not supported/);
-  assert.throws(() => parseToml("a = 1\na = 2"), /line 2: duplicate key "a"/);
-  assert.throws(() => parseToml('a = "open'), /unterminated string/);
-  assert.throws(() => parseToml("[[tables]]"), /arrays of tables/);
-  assert.throws(() => parseToml("a = 1979-05-27"), /unsupported value/);
+static_files = ["./functions/hello/*.html"]
+
+[experimental]
+since = 2026-01-01
+`,
+    );
+    const config = await readSupabaseConfig(path);
+    assert.deepEqual(config.api.schemas, ["public", "graphql_public"]);
+    assert.equal(config.auth.jwtExpiry, 7200);
+    assert.equal(config.auth.emailSignup, false);
+    assert.deepEqual(config.functions, { hello: { verifyJwt: false } });
+
+    await Deno.writeTextFile(path, `[auth]\njwt_expiry = 3600\njwt_expiry = 60\n`);
+    await assert.rejects(readSupabaseConfig(path), (e: Error) => e.message.startsWith(`${path}:3:`));
+    await Deno.writeTextFile(path, `[api]\nschemas = { public = true }\n`);
+    await assert.rejects(readSupabaseConfig(path), /api\.schemas must be an array of strings/);
+    await Deno.writeTextFile(path, `functions = [1]\n`);
+    await assert.rejects(readSupabaseConfig(path), /\[functions\] must be a table/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("config: supabase/config.toml's [api], [auth] and [functions.*] as the gateway reads them", async () => {

@@ -40,6 +40,22 @@ Deno.test("jwt: HS256 tokens verify; tampering, other keys, alg none, expiry and
   );
   await assert.rejects(verifyJwt(await signJwt({ nbf: now + 600 }, key), key), problem("not_yet_valid"));
   assert.equal(decodeJwt(token).sub, "u1");
+  // PostgREST's messages, which the gateway's 401s carry
+  await assert.rejects(verifyJwt("a.b", key), { message: "Expected 3 parts in JWT; got 2" });
+  await assert.rejects(verifyJwt(`${hs512}.${body}.${sig}`, key), {
+    message: "Wrong or unsupported encoding algorithm: HS512",
+  });
+  await assert.rejects(verifyJwt(expired, key), { message: "JWT expired" });
+});
+
+Deno.test("jwt: a token is the HS256 signature over {alg, typ} and the claims as given (keys stay the same)", async () => {
+  const secret = "a-secret-of-more-than-thirty-two-characters";
+  const claims = { iss: "supabase", ref: "parley-local", role: "anon", iat: 1700000000, exp: 2015360000 };
+  const encode = (text: string) => base64url(new TextEncoder().encode(text));
+  const signingInput = `${encode('{"alg":"HS256","typ":"JWT"}')}.${encode(JSON.stringify(claims))}`;
+  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), new TextEncoder().encode(signingInput));
+  assert.equal(await signJwt(claims, await hmacKey(secret)), `${signingInput}.${base64url(new Uint8Array(mac))}`);
+  assert.equal((await deriveKeys(secret, claims.iat)).anonKey, `${signingInput}.${base64url(new Uint8Array(mac))}`);
 });
 
 Deno.test("jwt: the verifier's cache never outlives a token's expiry", async () => {
