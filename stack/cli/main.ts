@@ -60,10 +60,15 @@ if (!config.serve) {
 }
 const scheduler = startScheduler(engine, log);
 
-// A bug must not take the whole stack down with it: log it and keep serving.
+// A bug must not take the whole stack down with it: log it and keep serving. (postgres.js 3.4.9, for
+// one, throws from a timer when a backend dies in the middle of a transaction.)
 globalThis.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();
   console.error("parley: unhandled error:", event.reason);
+});
+globalThis.addEventListener("error", (event) => {
+  event.preventDefault();
+  console.error("parley: uncaught error:", event.error);
 });
 
 let gateway: Gateway;

@@ -273,6 +273,17 @@ for (const kind of testEngines()) {
     assert.equal(v.status, 204);
   });
 
+  test("an argument and a header ending in $v, or holding $v$, quotes or backslashes, reach SQL unchanged", async (s) => {
+    for (const value of ["ends in $v", "has $v$ and $v0$ inside", "$v$", "it's \\ E'x' $$", "é 😀"]) {
+      const text = await api(s, "/rest/v1/rpc/e2e_text", { body: { t: value } });
+      assert.deepEqual([text.status, text.body], [200, value], value);
+      if (!/^[\x20-\x7e]*$/.test(value)) continue; // header values are ASCII
+      const context = await api(s, "/rest/v1/rpc/e2e_context", { body: {}, headers: { "x-awkward": value } });
+      assert.equal(context.status, 200, context.text);
+      assert.equal((context.body as { headers: Record<string, string> }).headers["x-awkward"], value);
+    }
+  });
+
   test("arguments are converted as PostgREST converts JSON (json_to_record)", async (s) => {
     const echo = await api(s, "/rest/v1/rpc/e2e_echo", {
       body: '{"j": {"nested": [1, {"two": 2}]}, "t": {"an": "object"}, "ts": "2024-02-29T12:00:00Z", ' +
