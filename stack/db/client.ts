@@ -129,16 +129,18 @@ function wrapServer(sql: postgres.Sql | postgres.TransactionSql, end?: () => Pro
       return () => request.unlisten();
     }
     : undefined;
+  // inside a transaction nothing is sent again: its connection is gone with it
+  const send = <T>(attempt: (args: never[]) => Promise<T>) => pool ? sendAgainIfLeftOver(attempt) : attempt([]);
   return {
     ...(listen ? { listen } : {}),
     query<T>(text: string, params?: unknown[]) {
-      return sendAgainIfLeftOver(async (args) => {
+      return send(async (args) => {
         args.push(...(params ?? []) as never[]);
         return [...await sql.unsafe(text, args)] as T[];
       });
     },
     exec<T>(text: string) {
-      return sendAgainIfLeftOver(async (args) => {
+      return send(async (args) => {
         const result = await sql.unsafe(text, args).simple();
         const last = Array.isArray(result[0]) ? result.at(-1) : result;
         return [...(last ?? [])] as T[];
