@@ -7,7 +7,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import postgres from "postgres";
+import type { PGlite } from "@electric-sql/pglite";
 import { findPostgres } from "../../stack/db/native.ts";
+import { socketSessions } from "../../stack/db/pglite-sessions.ts";
 import { exists } from "../../stack/paths.ts";
 import { api, stackFixture, stackTest, stopStackAfterTests, testEngines, type TestStack } from "../e2e/_stack.ts";
 
@@ -73,6 +75,68 @@ function settled(p: Promise<unknown>): { readonly done: boolean } {
   p.then(() => state.done = true, () => state.done = true);
   return state;
 }
+
+/** A backend message: type byte, length, body. */
+function message(type: string, body: number[] = []): number[] {
+  const length = 4 + body.length;
+  return [type.charCodeAt(0), length >>> 24, (length >>> 16) & 255, (length >>> 8) & 255, length & 255, ...body];
+}
+
+Deno.test("sessions: a wire client holds PGlite's transaction mutex until ReadyForQuery says idle", async () => {
+  // a stand-in for PGlite: one transaction mutex, and answers streamed one byte at a time
+  let holder: Promise<void> = Promise.resolve();
+  const answers = new Map<string, number[]>([
+    ["P", message("1")], // Parse: ParseComplete, no ReadyForQuery yet
+    ["S", [...message("2"), ...message("C", [0x58, 0]), ...message("Z", [0x49])]], // Sync: idle
+    ["Q", [...message("C", [0x42, 0]), ...message("Z", [0x54])]], // Query "begin": in a transaction
+    ["q", [...message("E", [0]), ...message("Z", [0x45])]], // a failing Query: failed transaction
+    ["r", [...message("C", [0x52, 0]), ...message("Z", [0x49])]], // Query "rollback": idle
+  ]);
+  const fake = {
+    waitReady: Promise.resolve(),
+    _runExclusiveTransaction<T>(fn: () => Promise<T>): Promise<T> {
+      const run = holder.then(fn);
+      holder = run.then(() => {}, () => {});
+      return run;
+    },
+    runExclusive: <T>(fn: () => Promise<T>) => fn(),
+    execProtocolRawStream(m: Uint8Array, o: { onRawData: (d: Uint8Array) => void }) {
+      for (const byte of answers.get(String.fromCharCode(m[0]))!) o.onRawData(new Uint8Array([byte]));
+      return Promise.resolve();
+    },
+  };
+  const sessions = socketSessions(fake as unknown as PGlite);
+  const send = (type: string) =>
+    sessions.runExclusive(() =>
+      sessions.execProtocolRawStream(new Uint8Array([type.charCodeAt(0)]), { onRawData() {} })
+    );
+  const inProcess = () => {
+    const ran = { done: false };
+    fake._runExclusiveTransaction(() => Promise.resolve(ran.done = true));
+    return ran;
+  };
+
+  await send("P");
+  assert.equal(sessions.isInTransaction(), true, "between Parse and Sync");
+  const first = inProcess();
+  await sleep(10);
+  assert.equal(first.done, false, "an in-process transaction waits for the Sync");
+  await send("S");
+  assert.equal(sessions.isInTransaction(), false);
+  await sleep(10);
+  assert.equal(first.done, true);
+
+  await send("Q");
+  assert.equal(sessions.isInTransaction(), true, "ReadyForQuery 'T'");
+  await send("q");
+  assert.equal(sessions.isInTransaction(), true, "ReadyForQuery 'E'");
+  const second = inProcess();
+  await sleep(10);
+  assert.equal(second.done, false);
+  await send("r");
+  await sleep(10);
+  assert.deepEqual([sessions.isInTransaction(), second.done], [false, true]);
+});
 
 const psql = await psqlPath();
 
