@@ -14,9 +14,9 @@
  * timed at the client. Ratios are measured in this run; nothing here is a test.
  */
 import { percentiles, printTable } from "./_stats.ts";
-import { startEngine } from "../stack/engines/index.ts";
-import { applySqlFile, prepareDatabase } from "../stack/database.ts";
-import type { Db } from "../stack/db.ts";
+import { startEngine } from "../stack/db/engine.ts";
+import { applySqlFile, prepareDatabase } from "../stack/db/migrate.ts";
+import type { Db } from "../stack/db/client.ts";
 import { freePort, TEST_HELPERS } from "../stack/paths.ts";
 
 async function timed(db: Db, sql: string, params: unknown[]): Promise<number> {

@@ -33,8 +33,8 @@
  */
 import { type Percentiles, percentiles, printTable } from "./_stats.ts";
 import postgres from "postgres";
-import { startEngine } from "../stack/engines/index.ts";
-import { prepareDatabase } from "../stack/database.ts";
+import { startEngine } from "../stack/db/engine.ts";
+import { prepareDatabase } from "../stack/db/migrate.ts";
 import { freePort } from "../stack/paths.ts";
 
 interface Options {

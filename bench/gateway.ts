@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- gateway [--engines pglite,native] [--seconds 5] [--clients 8] [--rounds 1]
- *   [--slice-ms 250] [--compare]`
+ *   [--slice-ms 250]`
  *
  * RPC round trips per second for a trivial function, `public.bench_echo(x integer)`, called by
  * `--clients` concurrent clients in a separate process (as applications are):
@@ -12,19 +12,18 @@
  * started and warmed up once, and they take turns in slices of `--slice-ms` until each has run
  * `--seconds`, so that load from elsewhere on the machine falls on both alike. Prints one table with
  * the ratio gateway / direct and the CPU time each round trip costs the client, the gateway process
- * and Postgres (native). `--rounds n` repeats the whole measurement to show the spread;
- * `--compare` also measures, on native, the gateway with RPC calls through postgres.js instead of
- * its own wire-protocol client (a third side in the same interleaving).
+ * and Postgres (native). `--rounds n` repeats the whole measurement to show the spread. The gateway
+ * serves local development and tests (on Supabase, PostgREST serves): this shows what it costs, it
+ * has no throughput aim.
  */
 import { printTable } from "./_stats.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
-import { prepareDatabase } from "../stack/database.ts";
-import { startEngine } from "../stack/engines/index.ts";
-import type { Engine, EngineKind } from "../stack/engines/engine.ts";
-import { findPostgres } from "../stack/engines/native.ts";
-import { readSupabaseConfig } from "../stack/config.ts";
+import { prepareDatabase } from "../stack/db/migrate.ts";
+import { type Engine, type EngineKind, startEngine } from "../stack/db/engine.ts";
+import { findPostgres } from "../stack/db/native.ts";
+import { readSupabaseConfig } from "../stack/cli/config.ts";
 import { freePort } from "../stack/paths.ts";
 import { loadKeys } from "../stack/gateway/keys.ts";
 import { signJwt } from "../stack/gateway/jwt.ts";
@@ -67,7 +66,6 @@ export default async function run(argv: string[]): Promise<void> {
       clients: { type: "string", default: "8" },
       rounds: { type: "string", default: "1" },
       "slice-ms": { type: "string", default: "250" },
-      compare: { type: "boolean", default: false },
     },
   });
   const o = {
@@ -75,7 +73,6 @@ export default async function run(argv: string[]): Promise<void> {
     clients: Number(values.clients),
     rounds: Number(values.rounds),
     sliceMs: Number(values["slice-ms"]),
-    compare: values.compare,
   };
   const engines = (values.engines?.split(",") ??
     ((await findPostgres()) ? ["pglite", "native"] : ["pglite"])) as EngineKind[];
@@ -88,7 +85,7 @@ export default async function run(argv: string[]): Promise<void> {
   const ratios = new Map<string, number[]>();
   for (const kind of engines) {
     for (const result of await measureEngine(kind, o)) {
-      const key = `${kind}, gateway's db client ${result.variant}`;
+      const key = kind;
       ratios.set(key, [...(ratios.get(key) ?? []), result.gateway.rate / result.direct.rate]);
       const cpu = (m: Measured) =>
         `${m.cpuClient.toFixed(0)} / ${m.cpuServer.toFixed(0)} / ${m.cpuPostgres?.toFixed(0) ?? "-"}`;
@@ -96,7 +93,6 @@ export default async function run(argv: string[]): Promise<void> {
       rows.push([
         kind,
         String(result.round),
-        result.variant,
         direct.rate.toFixed(0),
         gateway.rate.toFixed(0),
         `${(gateway.rate / direct.rate * 100).toFixed(0)}%`,
@@ -111,7 +107,6 @@ export default async function run(argv: string[]): Promise<void> {
     [
       "engine",
       "round",
-      "gateway's db client",
       "direct rt/s",
       "gateway rt/s",
       "gateway/direct",
@@ -120,7 +115,7 @@ export default async function run(argv: string[]): Promise<void> {
       "CPU µs/rt gateway (client/server/pg)",
     ],
     rows,
-    { rightFrom: 3, gap: "   " },
+    { rightFrom: 2, gap: "   " },
   );
   if (o.rounds > 1) {
     console.log(`\ngateway/direct over ${o.rounds} rounds (median, min-max):`);
@@ -141,18 +136,17 @@ export default async function run(argv: string[]): Promise<void> {
 
 interface EngineResult {
   round: number;
-  variant: string;
   direct: Measured;
   gateway: Measured;
 }
 
 async function measureEngine(
   kind: EngineKind,
-  o: { clients: number; seconds: number; rounds: number; sliceMs: number; compare: boolean },
+  o: { clients: number; seconds: number; rounds: number; sliceMs: number },
 ): Promise<EngineResult[]> {
   console.log(`\n${kind}: starting a throwaway database and the gateway`);
   const engine = await startEngine(kind, { port: freePort() });
-  const gateways: { variant: string; gateway: Awaited<ReturnType<typeof startGateway>> }[] = [];
+  let gateway: Awaited<ReturnType<typeof startGateway>> | null = null;
   const clients: Client[] = [];
   try {
     await prepareDatabase(engine);
@@ -163,22 +157,7 @@ async function measureEngine(
     `);
     const keys = await loadKeys();
     const config = await readSupabaseConfig();
-    const variants: ("wire" | "postgres.js" | "pglite")[] = kind === "pglite"
-      ? ["pglite"]
-      : o.compare
-      ? ["wire", "postgres.js"]
-      : ["wire"];
-    for (const variant of variants) {
-      const gateway = await startGateway({
-        engine,
-        keys,
-        config,
-        port: 0,
-        watchFunctions: false,
-        ...(variant === "pglite" ? {} : { nativeClient: variant }),
-      });
-      gateways.push({ variant, gateway });
-    }
+    gateway = await startGateway({ engine, keys, config, port: 0, watchFunctions: false });
     const now = Math.floor(Date.now() / 1000);
     const token = await signJwt({
       sub: crypto.randomUUID(),
@@ -191,10 +170,7 @@ async function measureEngine(
     const postgresPid = kind === "native" ? await postmasterPid(engine) : null;
     const sides = [
       { name: "direct", client: await Client.start({ ...job, url: "", mode: "direct" }) },
-      ...await Promise.all(gateways.map(async ({ variant, gateway }) => ({
-        name: variant,
-        client: await Client.start({ ...job, url: gateway.url, mode: "gateway" }),
-      }))),
+      { name: "gateway", client: await Client.start({ ...job, url: gateway.url, mode: "gateway" }) },
     ];
     clients.push(...sides.map((s) => s.client));
     // warm up every side (connections, prepared statements, JIT)
@@ -241,14 +217,12 @@ async function measureEngine(
       console.log(
         `  round ${round}: ` + sides.map((side, i) => `${side.name} ${measured[i].rate.toFixed(0)} rt/s`).join(", "),
       );
-      for (let i = 1; i < sides.length; i++) {
-        results.push({ round, variant: sides[i].name, direct: measured[0], gateway: measured[i] });
-      }
+      results.push({ round, direct: measured[0], gateway: measured[1] });
     }
     return results;
   } finally {
     for (const client of clients) await client.stop();
-    for (const { gateway } of gateways) await gateway.stop();
+    await gateway?.stop();
     await engine.stop();
   }
 }

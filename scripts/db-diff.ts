@@ -9,7 +9,7 @@
  *    domains, functions, triggers, policies, grants and column privileges, comments, publication
  *    members, default privileges.
  * 3. By hand, what that diff does not do, said so in the migration:
- *    - reference data (REFERENCE_TABLES in stack/schema-fingerprint.ts: the built-in agents, model
+ *    - reference data (REFERENCE_TABLES in stack/test/schema-fingerprint.ts: the built-in agents, model
  *      prices, scheduled jobs): the diff carries no DML, so their differences (once the schema
  *      changes are applied) become insert, update and delete statements, followed by any statement
  *      a schema file marks with `-- db:diff: after changes to <table>` (the pg_cron scheduling);
@@ -24,10 +24,10 @@
  * Options: --dry-run prints the migration instead of writing it.
  */
 import { join } from "node:path";
-import { findPostgres } from "../stack/engines/native.ts";
-import type { Db } from "../stack/db.ts";
-import { supabase } from "../stack/supabase-cli.ts";
-import { splitSql } from "../stack/sql-split.ts";
+import { findPostgres } from "../stack/db/native.ts";
+import type { Db } from "../stack/db/client.ts";
+import { supabase } from "../stack/cli/supabase-cli.ts";
+import { splitSql } from "../stack/db/sql-split.ts";
 import { DATA_DIR, MIGRATIONS_DIR, SCHEMAS_DIR, sqlFiles } from "../stack/paths.ts";
 import {
   compareFingerprints,
@@ -35,13 +35,13 @@ import {
   referenceRows,
   type ReferenceTable,
   schemaFingerprint,
-} from "../stack/schema-fingerprint.ts";
+} from "../stack/test/schema-fingerprint.ts";
 import {
   buildFromMigrations,
   buildFromSchemas,
   type ScratchDatabase,
   startScratchServer,
-} from "../stack/schema-drift.ts";
+} from "../stack/test/schema-drift.ts";
 
 /** The schema part of a migration: the CLI's diff with db:diff's corrections, and what they were. */
 export interface SchemaChanges {
@@ -91,7 +91,7 @@ export function composeMigration(name: string, schema: SchemaChanges, data: stri
     parts.push(
       [
         "-- Written by db:diff, not by the schema diff, which carries no data (DML): the reference data of",
-        "-- supabase/schemas/ (REFERENCE_TABLES in stack/schema-fingerprint.ts).",
+        "-- supabase/schemas/ (REFERENCE_TABLES in stack/test/schema-fingerprint.ts).",
       ].join("\n"),
       ...data,
     );

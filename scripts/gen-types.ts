@@ -2,9 +2,9 @@
  * `npm run gen:types`: builds a throwaway PGlite database from the migrations and writes what
  * `supabase gen types typescript --schema public` produces to types/database.types.ts.
  */
-import { startEngine } from "../stack/engines/index.ts";
-import { prepareDatabase } from "../stack/database.ts";
-import { generateTypes, TYPES_FILE } from "../stack/checks.ts";
+import { startEngine } from "../stack/db/engine.ts";
+import { prepareDatabase } from "../stack/db/migrate.ts";
+import { generateTypes, TYPES_FILE } from "../stack/test/checks.ts";
 import { freePort } from "../stack/paths.ts";
 
 const engine = await startEngine("pglite", { port: freePort() });

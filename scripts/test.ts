@@ -11,13 +11,12 @@
  *    engines).
  */
 import { join } from "node:path";
-import { parseEngineList, startEngine } from "../stack/engines/index.ts";
-import type { EngineKind } from "../stack/engines/engine.ts";
-import { nativeTestable } from "../stack/engines/native.ts";
-import { applySqlFile, prepareDatabase } from "../stack/database.ts";
-import { advisorWarnings, generateTypes, lintErrors, schemaViolations, TYPES_FILE } from "../stack/checks.ts";
-import { runPgtapFile } from "../stack/pgtap.ts";
-import { DRIFT_ADVICE, schemaDrift } from "../stack/schema-drift.ts";
+import { type EngineKind, parseEngineList, startEngine } from "../stack/db/engine.ts";
+import { nativeTestable } from "../stack/db/native.ts";
+import { applySqlFile, prepareDatabase } from "../stack/db/migrate.ts";
+import { advisorWarnings, generateTypes, lintErrors, schemaViolations, TYPES_FILE } from "../stack/test/checks.ts";
+import { runPgtapFile } from "../stack/test/pgtap.ts";
+import { DRIFT_ADVICE, schemaDrift } from "../stack/test/schema-drift.ts";
 import { BIN, exists, freePort, ROOT, sqlFiles, TEST_HELPERS } from "../stack/paths.ts";
 
 let passed = 0;

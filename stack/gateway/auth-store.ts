@@ -4,7 +4,7 @@
  * admin role. Passwords are hashed by pgcrypto (`crypt` with a bcrypt salt); refresh tokens are
  * stored as SHA-256 hashes only, so the table never holds a usable token.
  */
-import type { Db } from "../db.ts";
+import type { Db } from "../db/client.ts";
 import { base64url } from "./jwt.ts";
 
 export interface IdentityRow {

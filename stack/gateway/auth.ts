@@ -9,9 +9,9 @@
  * refresh_token, user }`, errors `{ code, error_code, msg }` (or `{ code, message }` for clients that
  * send `X-Supabase-Api-Version: 2024-01-01`, as supabase-js does) with GoTrue's error codes.
  */
-import type { AuthSettings } from "../config.ts";
-import type { Db } from "../db.ts";
-import { isPgError } from "../db.ts";
+import type { AuthSettings } from "../cli/config.ts";
+import type { Db } from "../db/client.ts";
+import { isPgError } from "../db/client.ts";
 import * as store from "./auth-store.ts";
 import type { Executor } from "./executor.ts";
 import {

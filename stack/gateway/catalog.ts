@@ -6,7 +6,7 @@
  * It is loaded once, refreshed when a function is not found (one refresh at a time, shared by the
  * requests that wait for it) and on `NOTIFY pgrst, 'reload schema'`, as PostgREST does.
  */
-import type { Db } from "../db.ts";
+import type { Db } from "../db/client.ts";
 
 export interface RpcParam {
   name: string;

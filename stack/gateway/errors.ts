@@ -6,7 +6,7 @@
  * PostgREST body, where PostgREST itself answers 500; the request was cut off by a time limit, and
  * clients can tell it from a bug.
  */
-import { isPgError } from "../db.ts";
+import { isPgError } from "../db/client.ts";
 
 export interface PgrstBody {
   code: string;

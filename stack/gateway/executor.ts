@@ -4,31 +4,30 @@
  * request.path, request.headers, request.cookies, and the role last). Settings are transaction-local,
  * so nothing survives the request, on either engine.
  *
- * - PGlite (one backend shared by everything): through PGlite's own `transaction()`, which
- *   serializes it with every other user of the database.
- * - Native Postgres (`wireExecutor`, the default): one round trip through the gateway's own
- *   wire-protocol client, with prepared statements and one Sync (see below).
- * - Native Postgres through postgres.js (`serverExecutor`: when the database URL needs TLS or a unix
- *   socket, or for comparison): one round trip too. The settings and the statement go as one
- *   simple-protocol query string, which Postgres runs as one implicit transaction (committed at the
- *   end, rolled back on any error, so a connection is never left inside a transaction). Values are
- *   inlined as dollar-quoted literals with a tag that does not occur in them, so no value can end
- *   its quote; both statements are parsed and planned on every request.
+ * - PGlite (one backend shared by everything): through PGlite's own `transaction()`, values bound as
+ *   parameters. The engine keeps it apart from wire clients' transactions (db/pglite-sessions.ts).
+ * - Native Postgres: through postgres.js, in ONE round trip: the settings and the call are two
+ *   statements of one simple-protocol Query message. Postgres runs such a message as one implicit
+ *   transaction, committed after the last statement and rolled back on any error, so a connection is
+ *   never left inside a transaction; it parses the whole string first but analyses each statement
+ *   only when its turn comes, so the call is resolved under the request's role and search_path, and
+ *   the request's statement_timeout applies to the call. Values are quoted as `quote_literal` does.
  *
- * On both native paths, when the result must be checked before committing (a single object was
- * asked for), an explicit transaction is used instead.
+ *   Why not postgres.js's pipelining with bound parameters (read in node_modules/postgres/src):
+ *   `sql.begin()` awaits its BEGIN and its COMMIT on their own (three round trips). `sql.reserve()`
+ *   would let begin, settings, call and commit go out in one write, but (1) a statement with
+ *   parameters that the connection has not prepared yet is sent as Parse/Describe/Flush and the
+ *   pipeline waits for its parameter types (connection.js `describeFirst`), and (2) when a prepared
+ *   statement fails because its plan went stale (`retryRoutines`: RevalidateCachedQuery,
+ *   FetchPreparedStatement), postgres.js sends it again behind what is already queued: behind the
+ *   pipelined commit, so the call would run a second time outside the transaction, as the pool's
+ *   login role and without the request's settings.
+ *
+ * When the result must be checked before committing (a single object was asked for), the same two
+ * statements run inside `db.transaction` (postgres.js `sql.begin`: BEGIN, the Query, then COMMIT,
+ * or ROLLBACK when the check throws).
  */
-import type { Db, Row } from "../db.ts";
-import {
-  bindExecute,
-  type Field,
-  parseText,
-  PgConnectionError,
-  type PgWireConnection,
-  type PgWirePool,
-  simpleQuery,
-  sync,
-} from "./pg-wire.ts";
+import type { Db, PgError, Row } from "../db/client.ts";
 
 /** SQL text built around its parameters: `param(i)` is how the i-th value is referenced. */
 export type SqlTemplate = (param: (index: number) => string) => string;
@@ -48,11 +47,18 @@ export interface Executor {
   readonly db: Db;
 }
 
-/** Dollar-quoted literal whose tag does not occur in the value. */
-export function literal(value: string): string {
-  let tag = "$v$";
-  for (let i = 0; value.includes(tag); i++) tag = `$v${i}$`;
-  return `${tag}${value}${tag}`;
+/**
+ * A string literal as Postgres's `quote_literal` writes it: quotes doubled, and when the value has a
+ * backslash, the `E'…'` form with backslashes doubled, which reads the same whatever
+ * `standard_conforming_strings` says. A NUL cannot be in a text value: refused as Postgres refuses
+ * it in a parameter (22021), rather than letting it cut the query string short.
+ */
+export function quoteLiteral(value: string): string {
+  if (value.includes("\0")) {
+    throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: "22021" }) as PgError;
+  }
+  const quoted = value.replaceAll("'", "''");
+  return value.includes("\\") ? `E'${quoted.replaceAll("\\", "\\\\")}'` : `'${quoted}'`;
 }
 
 export function quoteIdent(name: string): string {
@@ -74,161 +80,33 @@ function settingsStatement(n: number): string {
   return settingsStatements[n] ??= settingsSql(n, (i) => `$${i + 1}::text`);
 }
 
-/** The settings, then the statement, then `check`, in one transaction on `db` (parameters bound). */
-function runInTransaction<T extends Row>(
-  db: Db,
-  settings: [string, string][],
-  statement: Statement,
-  check?: (rows: T[]) => void,
-): Promise<T[]> {
-  return db.transaction(async (tx) => {
-    await tx.query(settingsStatement(settings.length), settings.flat());
-    const rows = await tx.query<T>(statement.sql((i) => `$${i + 1}::text`), statement.values);
-    check?.(rows);
-    return rows;
-  });
-}
-
 export function pgliteExecutor(db: Db): Executor {
   return {
     db,
-    run: (settings, statement, check) => runInTransaction(db, settings, statement, check),
+    run: <T extends Row>(settings: [string, string][], statement: Statement, check?: (rows: T[]) => void) =>
+      db.transaction(async (tx) => {
+        await tx.query(settingsStatement(settings.length), settings.flat());
+        const rows = await tx.query<T>(statement.sql((i) => `$${i + 1}::text`), statement.values);
+        check?.(rows);
+        return rows;
+      }),
   };
 }
 
-export function serverExecutor(db: Db): Executor {
+/** Native Postgres through postgres.js (`db`, the gateway's own pool): see the top of this file. */
+export function nativeExecutor(db: Db): Executor {
   return {
     db,
     async run<T extends Row>(settings: [string, string][], statement: Statement, check?: (rows: T[]) => void) {
-      if (check) return await runInTransaction(db, settings, statement, check);
       const flat = settings.flat();
-      const text = settingsSql(settings.length, (i) => literal(flat[i])) + ";\n" +
-        statement.sql((i) => `${literal(statement.values[i])}::text`);
-      return await db.exec<T>(text);
+      const text = settingsSql(settings.length, (i) => quoteLiteral(flat[i])) + ";\n" +
+        statement.sql((i) => `${quoteLiteral(statement.values[i])}::text`);
+      if (!check) return await db.exec<T>(text);
+      return await db.transaction(async (tx) => {
+        const rows = await tx.exec<T>(text);
+        check(rows);
+        return rows;
+      });
     },
   };
-}
-
-/**
- * Native Postgres through the gateway's own wire-protocol client (`pg-wire.ts`). A request is one
- * round trip on a pooled connection: Bind/Execute of the settings statement (prepared once per
- * connection and number of settings), Bind/Execute of the call (prepared once per connection and
- * SQL text, which depends on the function and the argument names, not on their values), then ONE
- * Sync. Everything up to a Sync is one implicit transaction, committed at the Sync and rolled back
- * on any error, so settings stay transaction-local and a failed request leaves nothing behind. The
- * call is parsed after the settings ran (its Parse follows their Execute), so the first parse sees
- * the request's role and search_path, as PostgREST's prepared statements do; Postgres re-plans a
- * prepared statement when a function it calls changes, or when search_path differs.
- *
- * When the result must be checked before committing, the pipeline starts with `begin`; the check
- * runs, then `commit` (or `rollback`) is a second round trip.
- */
-export function wireExecutor(pool: PgWirePool, db: Db): Executor {
-  return {
-    db,
-    async run<T extends Row>(settings: [string, string][], statement: Statement, check?: (rows: T[]) => void) {
-      const conn = await pool.acquire();
-      const state = { status: "?" };
-      try {
-        try {
-          return await runOnce<T>(conn, state, settings, statement, check);
-        } catch (e) {
-          // A function the call names was replaced by one with another result type: the prepared
-          // statement cannot be re-planned. Nothing ran (the pipeline was rolled back): prepare again.
-          if (
-            state.status === "I" && (e as { code?: string }).code === "0A000" &&
-            /cached plan/.test((e as Error).message)
-          ) {
-            return await runOnce<T>(conn, state, settings, statement, check);
-          }
-          throw e;
-        }
-      } finally {
-        // anything but "idle, no transaction" (or a lost connection) and the connection is not reused
-        pool.release(conn, state.status === "I");
-      }
-    },
-  };
-}
-
-async function runOnce<T extends Row>(
-  conn: PgWireConnection,
-  state: { status: string },
-  settings: [string, string][],
-  statement: Statement,
-  check?: (rows: T[]) => void,
-): Promise<T[]> {
-  state.status = "?";
-  const settingsSql = settingsStatement(settings.length);
-  const callSql = statement.sql((i) => `$${i + 1}::text`);
-  let preparedSettings, settingsName, preparedCall, callName;
-  try {
-    const w = conn.out;
-    if (check) simpleQuery(w, "begin");
-    preparedSettings = conn.statement(settingsSql);
-    settingsName = preparedSettings?.name ?? conn.prepare(w, settingsSql, false);
-    const values: string[] = new Array(settings.length * 2);
-    for (let i = 0; i < settings.length; i++) {
-      values[2 * i] = settings[i][0];
-      values[2 * i + 1] = settings[i][1];
-    }
-    bindExecute(w, settingsName, values);
-    preparedCall = conn.statement(callSql);
-    callName = preparedCall?.name ?? conn.prepare(w, callSql, true);
-    bindExecute(w, callName, statement.values);
-    sync(w);
-  } catch (e) {
-    conn.discard(); // nothing was sent: the connection stays idle
-    state.status = "I";
-    throw e;
-  }
-  const r = await conn.run(check ? 2 : 1);
-  state.status = r.status;
-
-  // register what the server parsed (Parses answer in order; an error skips the rest)
-  let parsed = r.parsed;
-  if (!preparedSettings && parsed-- > 0) conn.remember(settingsSql, { name: settingsName, fields: null });
-  let fields = preparedCall?.fields ?? null;
-  if (!preparedCall && parsed-- > 0 && r.descriptions.length > 0) {
-    fields = r.descriptions[0];
-    conn.remember(callSql, { name: callName, fields });
-  }
-
-  if (r.error) {
-    if (r.error.code === "0A000") conn.forget(callSql); // prepared again if the request is retried
-    if (check) await finish(conn, state, "rollback");
-    if (r.error.code === "26000") state.status = "?"; // our statements are gone: start over on a new connection
-    throw r.error;
-  }
-  if (r.status !== (check ? "T" : "I")) {
-    state.status = "?";
-    throw new PgConnectionError("CONNECTION_PROTOCOL", `unexpected transaction status ${r.status}`);
-  }
-  const rows = toRows<T>(r.results[r.results.length - 1] ?? [], fields);
-  if (check) {
-    try {
-      check(rows);
-    } catch (e) {
-      await finish(conn, state, "rollback");
-      throw e;
-    }
-    await finish(conn, state, "commit");
-  }
-  return rows;
-}
-
-/** Ends an explicit transaction; a failing commit throws its error. */
-async function finish(conn: PgWireConnection, state: { status: string }, command: "commit" | "rollback") {
-  const r = await conn.query(command);
-  state.status = r.status;
-  if (r.error) throw r.error;
-}
-
-function toRows<T>(raw: (string | null)[][], fields: Field[] | null): T[] {
-  if (!fields) return raw.map(() => ({}) as T);
-  return raw.map((values) => {
-    const row: Record<string, unknown> = {};
-    for (let i = 0; i < fields.length; i++) row[fields[i].name] = parseText(values[i], fields[i].typeOid);
-    return row as T;
-  });
 }

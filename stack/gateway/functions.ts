@@ -15,7 +15,7 @@
  */
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { FunctionSettings } from "../config.ts";
+import type { FunctionSettings } from "../cli/config.ts";
 import { exists, ROOT } from "../paths.ts";
 import { bearerToken, BodyTooLargeError, declaredLength, HOP_BY_HOP, jsonResponse } from "./http.ts";
 import { JwtError, type JwtVerifier } from "./jwt.ts";

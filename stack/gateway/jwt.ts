@@ -1,8 +1,17 @@
 /**
- * JSON Web Tokens, HS256 only (what Supabase's legacy JWT secret signs), with WebCrypto. Verification
- * refuses every other algorithm (`none` included), checks the signature in constant time (WebCrypto's
- * verify), then `exp` and `nbf`.
+ * JSON Web Tokens, HS256 only (what Supabase's legacy JWT secret signs), with `jose`. Verification
+ * refuses every other algorithm (`none` included), checks the signature, then `exp` and `nbf`; its
+ * failures carry PostgREST's messages, sorted into the problems the gateway answers differently
+ * (expired or not yet valid: PGRST303; anything else: PGRST301).
  */
+import {
+  base64url as joseBase64url,
+  decodeJwt as joseDecodeJwt,
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  SignJWT,
+} from "jose";
 
 export type JwtClaims = Record<string, unknown> & {
   sub?: string;
@@ -22,20 +31,9 @@ export class JwtError extends Error {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
 
 export function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-export function fromBase64url(text: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw new Error("not base64url");
-  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/") + "=".repeat((4 - (text.length % 4)) % 4));
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
+  return joseBase64url.encode(bytes);
 }
 
 /** The HMAC key for a secret; import once and reuse. */
@@ -46,49 +44,50 @@ export function hmacKey(secret: string): Promise<CryptoKey> {
   ]);
 }
 
+/** `{ "alg": "HS256", "typ": "JWT" }` over the claims as given. */
 export async function signJwt(claims: JwtClaims, key: CryptoKey): Promise<string> {
-  const head = base64url(encoder.encode(JSON.stringify({ alg: "HS256", typ: "JWT" })));
-  const body = base64url(encoder.encode(JSON.stringify(claims)));
-  const signature = await crypto.subtle.sign("HMAC", key, encoder.encode(`${head}.${body}`));
-  return `${head}.${body}.${base64url(new Uint8Array(signature))}`;
+  return await new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(key);
 }
 
 /** The claims of a valid token, or a JwtError saying what is wrong with it. */
 export async function verifyJwt(token: string, key: CryptoKey, nowSeconds = Date.now() / 1000): Promise<JwtClaims> {
-  const parts = token.split(".");
-  if (parts.length !== 3) throw new JwtError("malformed", `Expected 3 parts in JWT; got ${parts.length}`);
-  const [head, body, sig] = parts;
-  let header: unknown, claims: unknown, signature: Uint8Array;
+  const parts = token.split(".").length;
+  if (parts !== 3) throw new JwtError("malformed", `Expected 3 parts in JWT; got ${parts}`);
   try {
-    header = JSON.parse(decoder.decode(fromBase64url(head)));
-    claims = JSON.parse(decoder.decode(fromBase64url(body)));
-    signature = fromBase64url(sig);
-  } catch {
-    throw new JwtError("malformed", "JWT cannot be decoded");
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: ["HS256"],
+      currentDate: new Date(nowSeconds * 1000),
+    });
+    return payload as JwtClaims;
+  } catch (e) {
+    throw problemOf(e, token);
   }
-  if (!isObject(header) || !isObject(claims)) throw new JwtError("malformed", "JWT cannot be decoded");
-  if (header.alg !== "HS256") {
-    throw new JwtError("algorithm", `Wrong or unsupported encoding algorithm: ${String(header.alg)}`);
+}
+
+function problemOf(e: unknown, token: string): Error {
+  if (e instanceof errors.JWSSignatureVerificationFailed) {
+    return new JwtError("signature", "JWSError JWSInvalidSignature");
   }
-  const ok = await crypto.subtle.verify("HMAC", key, signature as BufferSource, encoder.encode(`${head}.${body}`));
-  if (!ok) throw new JwtError("signature", "JWSError JWSInvalidSignature");
-  const c = claims as JwtClaims;
-  if (c.exp !== undefined && (typeof c.exp !== "number" || nowSeconds >= c.exp)) {
-    throw new JwtError("expired", "JWT expired");
+  if (e instanceof errors.JOSEAlgNotAllowed || e instanceof errors.JOSENotSupported) {
+    let alg: unknown;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+    } catch { /* reported as undefined */ }
+    return new JwtError("algorithm", `Wrong or unsupported encoding algorithm: ${String(alg)}`);
   }
-  if (c.nbf !== undefined && (typeof c.nbf !== "number" || nowSeconds < c.nbf)) {
-    throw new JwtError("not_yet_valid", "JWT not yet valid");
+  // an exp or nbf that is not a number fails its check too
+  const claim = e instanceof errors.JWTExpired || e instanceof errors.JWTClaimValidationFailed ? e.claim : null;
+  if (claim === "exp") return new JwtError("expired", "JWT expired");
+  if (claim === "nbf") {
+    return new JwtError("not_yet_valid", "JWT not yet valid");
   }
-  return c;
+  if (e instanceof errors.JOSEError) return new JwtError("malformed", "JWT cannot be decoded");
+  return e as Error;
 }
 
 /** The claims of a token without verifying it (for tests and logs only). */
 export function decodeJwt(token: string): JwtClaims {
-  return JSON.parse(decoder.decode(fromBase64url(token.split(".")[1] ?? "")));
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return joseDecodeJwt(token) as JwtClaims;
 }
 
 /**

@@ -13,7 +13,7 @@
  *   one row (else 406 PGRST116, rolled back); `;nulls=stripped` strips nulls; `limit`/`offset`
  *   and `[api] max_rows` bound set results.
  */
-import type { ApiSettings } from "../config.ts";
+import type { ApiSettings } from "../cli/config.ts";
 import type { ArgsKind, Catalog, RpcFunction } from "./catalog.ts";
 import { editDistance } from "./catalog.ts";
 import { ApiError, fromDatabaseError, pgrstError } from "./errors.ts";
@@ -29,7 +29,7 @@ import {
   readBody,
 } from "./http.ts";
 import type { JwtClaims } from "./jwt.ts";
-import { isPgError } from "../db.ts";
+import { isPgError } from "../db/client.ts";
 
 /** Who is calling, from the JWT. */
 export interface Caller {

@@ -10,17 +10,16 @@
  * service_role key, CORS is answered for /rest and /auth, and unknown routes get Kong's 404.
  * Nothing a client sends escapes as an exception: every failure is an HTTP answer.
  */
-import type { SupabaseConfig } from "../config.ts";
-import { serverDb } from "../db.ts";
-import type { Engine } from "../engines/engine.ts";
+import type { SupabaseConfig } from "../cli/config.ts";
+import { serverDb } from "../db/client.ts";
+import type { Engine } from "../db/engine.ts";
 import { ROOT } from "../paths.ts";
 import { join } from "node:path";
 import { handleAuth } from "./auth.ts";
 import { Catalog } from "./catalog.ts";
 import { corsHeaders, preflight } from "./cors.ts";
 import { ApiError, errorResponse, internalError, pgrstError } from "./errors.ts";
-import { type Executor, pgliteExecutor, serverExecutor, wireExecutor } from "./executor.ts";
-import { PgWirePool, wireConfig } from "./pg-wire.ts";
+import { type Executor, nativeExecutor, pgliteExecutor } from "./executor.ts";
 import { FunctionsRunner } from "./functions.ts";
 import { bearerToken, jsonResponse } from "./http.ts";
 import { type JwtClaims, JwtError, JwtVerifier } from "./jwt.ts";
@@ -42,11 +41,6 @@ export interface GatewayOptions {
   maxAuthBodyBytes?: number;
   /** Connections to a native Postgres (default 16). */
   poolSize?: number;
-  /**
-   * How RPC calls reach a native Postgres: the gateway's own wire-protocol client (default, when
-   * the URL allows it: TCP without TLS) or postgres.js (for comparison).
-   */
-  nativeClient?: "wire" | "postgres.js";
   /** Restart a function's worker when its files change (default true). */
   watchFunctions?: boolean;
   log?: (line: string) => void;
@@ -73,23 +67,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxAuthBodyBytes = options.maxAuthBodyBytes ?? DEFAULT_MAX_AUTH_BODY_BYTES;
 
-  // PGlite: its single backend, through its own transactions. Native: pools of our own, RPC calls
-  // through the gateway's wire-protocol client when it can reach the server (TCP without TLS),
-  // Auth and the schema cache through postgres.js.
-  const poolSize = options.poolSize ?? 16;
-  const ownPool = engine.kind === "native" ? serverDb(engine.url, { max: poolSize }) : null;
-  const wire = ownPool && options.nativeClient !== "postgres.js" ? wireConfig(engine.url, "parley-gateway") : null;
-  const wirePool = wire ? new PgWirePool(wire, poolSize) : null;
-  const executor: Executor = wirePool
-    ? wireExecutor(wirePool, ownPool!)
-    : ownPool
-    ? serverExecutor(ownPool)
-    : pgliteExecutor(engine.db);
+  // PGlite: its single backend, through its own transactions. Native: a postgres.js pool of our own
+  // for RPC calls, Auth and the schema cache.
+  const ownPool = engine.kind === "native"
+    ? serverDb(engine.url, { max: options.poolSize ?? 16, applicationName: "parley-gateway" })
+    : null;
+  const executor: Executor = ownPool ? nativeExecutor(ownPool) : pgliteExecutor(engine.db);
   const catalog = new Catalog(executor.db, config.api.schemas, log);
   try {
     await catalog.start();
   } catch (e) {
-    await wirePool?.close();
     await ownPool?.close();
     throw e;
   }
@@ -224,7 +211,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await functions.stop();
       await server.shutdown();
       await catalog.stop();
-      await wirePool?.close();
       await ownPool?.close();
     },
   };

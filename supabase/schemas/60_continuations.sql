@@ -213,18 +213,20 @@ comment on function public.service_role_purge_expired_chats() is
   'them and returns how many.';
 
 -- Scheduled jobs. The list is a table so that both schedulers run the same SQL: pg_cron where the
--- extension exists (Supabase, the native engine), the stack's scheduler (stack/scheduler.ts)
+-- extension exists (Supabase, the native engine), the stack's scheduler (stack/db/scheduler.ts)
 -- elsewhere (PGlite).
 create table private.scheduled_jobs (
   name text primary key
     constraint scheduled_jobs_name_check check (name ~ '^[a-z][a-z0-9_-]{0,62}$'),
   schedule text not null
-    constraint scheduled_jobs_schedule_check check (schedule ~ '^\S+ \S+ \S+ \S+ \S+$'),
+    constraint scheduled_jobs_schedule_check
+    check (schedule ~ '^\S+ \S+ \S+ \S+ \S+$' or schedule ~ '^([1-9]|[1-5][0-9]) seconds?$'),
   command text not null,
   description text
 );
 comment on table private.scheduled_jobs is
-  'Jobs to run on a cron schedule (minute granularity): by pg_cron where it exists, else by the stack''s scheduler.';
+  'Jobs to run on a cron schedule, or every N seconds (''10 seconds'', 1 to 59, as pg_cron 1.5+ takes it): by pg_cron '
+  'where it exists (every minute on pg_cron before 1.5, which has no seconds), else by the stack''s scheduler.';
 alter table private.scheduled_jobs enable row level security;
 revoke all on private.scheduled_jobs from anon, authenticated, service_role;
 
@@ -234,10 +236,12 @@ insert into private.scheduled_jobs (name, schedule, command, description) values
    'Deletes expired continuation chats.');
 
 -- db:diff: after changes to private.scheduled_jobs
--- Schedules the jobs with pg_cron where it is installed (or can be, in cron.database_name).
+-- Schedules the jobs with pg_cron where it is installed (or can be, in cron.database_name). pg_cron
+-- before 1.5 (Debian bookworm's 1.4) has no 'N seconds' schedules: those jobs run every minute there.
 do $$
 declare
   job record;
+  has_seconds boolean;
 begin
   if to_regnamespace('cron') is null
     and exists (select 1 from pg_catalog.pg_available_extensions where name = 'pg_cron')
@@ -245,8 +249,12 @@ begin
     create extension if not exists pg_cron with schema pg_catalog;
   end if;
   if to_regnamespace('cron') is not null then
+    select pg_catalog.string_to_array(pg_catalog.split_part(e.extversion, '-', 1), '.')::int[] >= array[1, 5]
+      into has_seconds
+    from pg_catalog.pg_extension e where e.extname = 'pg_cron';
     for job in select j.name, j.schedule, j.command from private.scheduled_jobs j loop
-      perform cron.schedule(job.name, job.schedule, job.command);
+      perform cron.schedule(job.name,
+        case when job.schedule ~ 'seconds?$' and not has_seconds then '* * * * *' else job.schedule end, job.command);
     end loop;
   end if;
 end

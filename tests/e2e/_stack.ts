@@ -11,11 +11,10 @@
  */
 import assert from "node:assert/strict";
 import { createClient, type PostgrestError, type SupabaseClient } from "@supabase/supabase-js";
-import { applySqlFile, prepareDatabase } from "../../stack/database.ts";
-import { startEngine, testEngines } from "../../stack/engines/index.ts";
+import { applySqlFile, prepareDatabase } from "../../stack/db/migrate.ts";
+import { type Engine, type EngineKind, startEngine, testEngines } from "../../stack/db/engine.ts";
 export { testEngines };
-import type { Engine, EngineKind } from "../../stack/engines/engine.ts";
-import { readSupabaseConfig, type SupabaseConfig } from "../../stack/config.ts";
+import { readSupabaseConfig, type SupabaseConfig } from "../../stack/cli/config.ts";
 import { freePort, TEST_HELPERS } from "../../stack/paths.ts";
 import { type Gateway, type GatewayOptions, startGateway } from "../../stack/gateway/server.ts";
 import { loadKeys } from "../../stack/gateway/keys.ts";
@@ -203,15 +202,15 @@ export function stackFixture(kind: EngineKind, options: TestStackOptions = {}): 
 
 const slow = { sanitizeOps: false, sanitizeResources: false };
 
-/**
- * Registers `${kind}: ${name}` using the fixture's stack. Register a final
- * `stackTest(fixture, "stop", …)`-free cleanup with `stopStackAfterTests(fixture)`.
- */
+/** Registers `${kind}: ${name}` using the fixture's stack (started by the first test that runs). */
 export function stackTest(fixture: StackFixture, name: string, fn: (stack: TestStack) => Promise<void>): void {
   Deno.test({ name: `${fixture.kind}: ${name}`, ...slow, fn: async () => fn(await fixture.get()) });
 }
 
-/** Stops the fixture's stack once the tests registered before this call have run. */
+/**
+ * Stops the fixture's stack when the module's tests are done (`Deno.test.afterAll`), also when some
+ * were filtered out or failed. Teardown is not a test: every registered test asserts something.
+ */
 export function stopStackAfterTests(fixture: StackFixture): void {
-  Deno.test({ name: `${fixture.kind}: (stop the stack)`, ...slow, fn: () => fixture.stop() });
+  Deno.test.afterAll(() => fixture.stop());
 }

@@ -5,10 +5,10 @@
  * nothing; concurrent retries of one create_artifact_with_version make one artifact.
  */
 import assert from "node:assert/strict";
-import { startEngine, testEngines } from "../../stack/engines/index.ts";
-import type { Engine } from "../../stack/engines/engine.ts";
-import { applySqlFile, prepareDatabase } from "../../stack/database.ts";
-import { type Db, isPgError, serverDb } from "../../stack/db.ts";
+import { startEngine, testEngines } from "../../stack/db/engine.ts";
+import type { Engine } from "../../stack/db/engine.ts";
+import { applySqlFile, prepareDatabase } from "../../stack/db/migrate.ts";
+import { type Db, isPgError, serverDb } from "../../stack/db/client.ts";
 import { freePort, TEST_HELPERS } from "../../stack/paths.ts";
 
 const engines = testEngines();

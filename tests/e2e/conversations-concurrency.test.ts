@@ -6,10 +6,10 @@
  * must write each message once, still without gaps.
  */
 import assert from "node:assert/strict";
-import { startEngine, testEngines } from "../../stack/engines/index.ts";
-import type { Engine } from "../../stack/engines/engine.ts";
-import { prepareDatabase } from "../../stack/database.ts";
-import type { Db } from "../../stack/db.ts";
+import { startEngine, testEngines } from "../../stack/db/engine.ts";
+import type { Engine } from "../../stack/db/engine.ts";
+import { prepareDatabase } from "../../stack/db/migrate.ts";
+import type { Db } from "../../stack/db/client.ts";
 import { freePort } from "../../stack/paths.ts";
 
 const engines = testEngines();

@@ -5,13 +5,13 @@
  * `npm run db:reset` resets and exits.
  */
 import { readConfig, readSupabaseConfig } from "./config.ts";
-import { startEngine } from "./engines/index.ts";
-import { prepareDatabase } from "./database.ts";
+import { startEngine } from "../db/engine.ts";
+import { prepareDatabase } from "../db/migrate.ts";
 import { MigrationError } from "./supabase-cli.ts";
-import { DATA_DIR } from "./paths.ts";
-import { loadKeys } from "./gateway/keys.ts";
-import { type Gateway, startGateway } from "./gateway/server.ts";
-import { startScheduler } from "./scheduler.ts";
+import { DATA_DIR } from "../paths.ts";
+import { loadKeys } from "../gateway/keys.ts";
+import { type Gateway, startGateway } from "../gateway/server.ts";
+import { startScheduler } from "../db/scheduler.ts";
 
 /** The demo login seeds/01_demo_user.sql creates. */
 const DEMO = { email: "demo@parley.local", password: "parley-demo-password" };
@@ -60,10 +60,15 @@ if (!config.serve) {
 }
 const scheduler = startScheduler(engine, log);
 
-// A bug must not take the whole stack down with it: log it and keep serving.
+// A bug must not take the whole stack down with it: log it and keep serving. (postgres.js 3.4.9, for
+// one, throws from a timer when a backend dies in the middle of a transaction.)
 globalThis.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();
   console.error("parley: unhandled error:", event.reason);
+});
+globalThis.addEventListener("error", (event) => {
+  event.preventDefault();
+  console.error("parley: uncaught error:", event.error);
 });
 
 let gateway: Gateway;

@@ -20,7 +20,7 @@ interface Printed {
 
 async function start(dataDir: string, apiPort: number, dbPort: number) {
   const child = new Deno.Command(join(BIN, "deno"), {
-    args: ["run", "-A", "stack/main.ts", "--port", String(apiPort), "--db-port", String(dbPort)],
+    args: ["run", "-A", "stack/cli/main.ts", "--port", String(apiPort), "--db-port", String(dbPort)],
     cwd: ROOT,
     env: { PARLEY_DATA_DIR: dataDir, PARLEY_ENGINE: "pglite", DATABASE_URL: "" },
     stdin: "null",

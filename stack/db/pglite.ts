@@ -4,7 +4,8 @@
  * protocol so psql, drivers and the Supabase CLI connect.
  *
  * PGlite has one backend shared by every connection: statements and transactions run one at a
- * time, and a plain SET made by one connection is seen by all. Callers use `set local` only.
+ * time (a wire client's transaction and the stack's own are kept apart: pglite-sessions.ts), and a
+ * plain SET made by one connection is seen by all. Callers use `set local` only.
  */
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
@@ -13,7 +14,8 @@ import { pgcrypto } from "@electric-sql/pglite/contrib/pgcrypto";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { uuid_ossp } from "@electric-sql/pglite/contrib/uuid_ossp";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
-import { type Db, pgliteDb } from "../db.ts";
+import { type Db, pgliteDb } from "./client.ts";
+import { socketSessions } from "./pglite-sessions.ts";
 import { assertPortFree, exists } from "../paths.ts";
 import type { Engine, EngineOptions } from "./engine.ts";
 
@@ -35,7 +37,7 @@ export async function startPglite(options: EngineOptions): Promise<Engine> {
     if (dataDir) await Deno.mkdir(dataDir, { recursive: true });
     pg = await PGlite.create(dataDir ?? "memory://", { extensions, username: "postgres", database: "postgres" });
     await setSearchPath(pg);
-    server = new PGLiteSocketServer({ db: pg, host: "127.0.0.1", port, maxConnections: 64 });
+    server = new PGLiteSocketServer({ db: socketSessions(pg), host: "127.0.0.1", port, maxConnections: 64 });
     await server.start();
     db = pgliteDb(pg);
   };

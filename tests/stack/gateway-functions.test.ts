@@ -16,7 +16,7 @@ import {
   stopStackAfterTests,
   testEngines,
   type TestStack,
-} from "./_stack.ts";
+} from "../e2e/_stack.ts";
 import { hmacKey, signJwt } from "../../stack/gateway/jwt.ts";
 
 const FUNCTIONS: Record<string, string> = {
@@ -75,6 +75,8 @@ Deno.serve((req) => {
 };
 
 const functionsDir = Deno.makeTempDirSync({ prefix: "parley-functions-" });
+// hooks run last-registered first: this one after the stacks have stopped
+Deno.test.afterAll(() => Deno.remove(functionsDir, { recursive: true }));
 for (const [path, text] of Object.entries(FUNCTIONS)) {
   Deno.mkdirSync(join(functionsDir, path, ".."), { recursive: true });
   Deno.writeTextFileSync(join(functionsDir, path), text);
@@ -269,8 +271,3 @@ for (const kind of testEngines()) {
 
   stopStackAfterTests(fixture);
 }
-
-Deno.test({
-  name: "functions: (remove the temporary functions folder)",
-  fn: () => Deno.remove(functionsDir, { recursive: true }),
-});

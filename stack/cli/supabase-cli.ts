@@ -3,8 +3,8 @@
  * its home folder is project-local.
  */
 import { join } from "node:path";
-import { BIN, DATA_DIR, ROOT } from "./paths.ts";
-import { splitSql } from "./sql-split.ts";
+import { BIN, DATA_DIR, ROOT } from "../paths.ts";
+import { splitSql } from "../db/sql-split.ts";
 
 export interface CliResult {
   ok: boolean;

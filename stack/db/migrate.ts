@@ -3,10 +3,10 @@
  * the migrations through the Supabase CLI, then the seeds on a fresh database.
  */
 import { basename } from "node:path";
-import { type Db, describePgError } from "./db.ts";
-import type { Engine } from "./engines/engine.ts";
-import { PLATFORM_DIR, SEEDS_DIR, sqlFiles } from "./paths.ts";
-import { migrateUp } from "./supabase-cli.ts";
+import { type Db, describePgError } from "./client.ts";
+import type { Engine } from "./engine.ts";
+import { PLATFORM_DIR, SEEDS_DIR, sqlFiles } from "../paths.ts";
+import { migrateUp } from "../cli/supabase-cli.ts";
 import { splitSql } from "./sql-split.ts";
 
 export interface PrepareResult {

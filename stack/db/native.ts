@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { type Db, serverDb } from "../db.ts";
+import { type Db, serverDb } from "./client.ts";
 import { assertPortFree, exists } from "../paths.ts";
 import type { Engine, EngineOptions } from "./engine.ts";
 

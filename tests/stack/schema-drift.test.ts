@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { testEngines } from "../../stack/engines/index.ts";
+import { testEngines } from "../../stack/db/engine.ts";
 import { SCHEMAS_DIR, sqlFiles } from "../../stack/paths.ts";
 import {
   buildFromMigrations,
@@ -15,8 +15,8 @@ import {
   schemaDrift,
   type ScratchDatabase,
   startScratchServer,
-} from "../../stack/schema-drift.ts";
-import { compareFingerprints, readFingerprint, schemaFingerprint } from "../../stack/schema-fingerprint.ts";
+} from "../../stack/test/schema-drift.ts";
+import { compareFingerprints, readFingerprint, schemaFingerprint } from "../../stack/test/schema-fingerprint.ts";
 
 const slow = { sanitizeOps: false, sanitizeResources: false };
 

@@ -14,8 +14,9 @@ import {
   stopStackAfterTests,
   testEngines,
   type TestStack,
-} from "./_stack.ts";
+} from "../e2e/_stack.ts";
 import { hmacKey, signJwt } from "../../stack/gateway/jwt.ts";
+import { statusForSqlState } from "../../stack/gateway/errors.ts";
 
 const FIXTURES = `
 create schema e2e;
@@ -113,6 +114,30 @@ function pgrstBody(body: unknown): { code: string; message: string; details: unk
   assert.deepEqual(Object.keys(body).sort(), ["code", "details", "hint", "message"]);
   return body as { code: string; message: string; details: unknown; hint: unknown };
 }
+
+Deno.test("PostgREST's status for each SQLSTATE", () => {
+  const cases: [string, boolean, number][] = [
+    ["42501", false, 401],
+    ["42501", true, 403],
+    ["P0001", true, 400],
+    ["23505", true, 409],
+    ["23503", true, 409],
+    ["23514", true, 400],
+    ["22023", true, 400],
+    ["22P02", true, 400],
+    ["PT404", true, 404],
+    ["PT418", true, 418],
+    ["PT999", true, 500],
+    ["42883", true, 404],
+    ["25006", true, 405],
+    ["57014", true, 504],
+    ["53300", true, 503],
+    ["40001", true, 500],
+    ["P0002", true, 500],
+    ["XX000", true, 500],
+  ];
+  for (const [code, authed, status] of cases) assert.equal(statusForSqlState(code, authed), status, code);
+});
 
 for (const kind of testEngines()) {
   const fixture = stackFixture(kind, { setup: (s) => s.engine.db.exec(FIXTURES).then(() => {}) });
@@ -246,6 +271,17 @@ for (const kind of testEngines()) {
     const v = await sb.rpc("e2e_void");
     assert.equal(v.error, null);
     assert.equal(v.status, 204);
+  });
+
+  test("an argument and a header ending in $v, or holding $v$, quotes or backslashes, reach SQL unchanged", async (s) => {
+    for (const value of ["ends in $v", "has $v$ and $v0$ inside", "$v$", "it's \\ E'x' $$", "é 😀"]) {
+      const text = await api(s, "/rest/v1/rpc/e2e_text", { body: { t: value } });
+      assert.deepEqual([text.status, text.body], [200, value], value);
+      if (!/^[\x20-\x7e]*$/.test(value)) continue; // header values are ASCII
+      const context = await api(s, "/rest/v1/rpc/e2e_context", { body: {}, headers: { "x-awkward": value } });
+      assert.equal(context.status, 200, context.text);
+      assert.equal((context.body as { headers: Record<string, string> }).headers["x-awkward"], value);
+    }
   });
 
   test("arguments are converted as PostgREST converts JSON (json_to_record)", async (s) => {

@@ -2,17 +2,16 @@
  * Scratch databases built from supabase/migrations/ and from supabase/schemas/, and the drift check
  * between them: both get sql/platform/ first, as the stack does; then one gets the migrations
  * (through the Supabase CLI, as `npm start` applies them), the other the schema files in name
- * order. Their schema fingerprints (stack/schema-fingerprint.ts) must be equal.
+ * order. Their schema fingerprints (stack/test/schema-fingerprint.ts) must be equal.
  *
  * Native engine: one throwaway cluster, a database per build. PGlite: one in-memory instance per
  * build (PGlite serves a single database).
  */
-import { type Db, serverDb } from "./db.ts";
-import type { EngineKind } from "./engines/engine.ts";
-import { type Engine, startEngine } from "./engines/index.ts";
-import { applyPlatform, applySqlFiles } from "./database.ts";
-import { migrateUp } from "./supabase-cli.ts";
-import { freePort, ROOT, SCHEMAS_DIR, sqlFiles } from "./paths.ts";
+import { type Db, serverDb } from "../db/client.ts";
+import { type Engine, type EngineKind, startEngine } from "../db/engine.ts";
+import { applyPlatform, applySqlFiles } from "../db/migrate.ts";
+import { migrateUp } from "../cli/supabase-cli.ts";
+import { freePort, ROOT, SCHEMAS_DIR, sqlFiles } from "../paths.ts";
 import { compareFingerprints, schemaFingerprint } from "./schema-fingerprint.ts";
 
 export interface ScratchDatabase {

@@ -14,7 +14,7 @@ import {
   stopStackAfterTests,
   testEngines,
   type TestStack,
-} from "./_stack.ts";
+} from "../e2e/_stack.ts";
 import { decodeJwt } from "../../stack/gateway/jwt.ts";
 import { sha256Hex } from "../../stack/gateway/auth-store.ts";
 

@@ -4,9 +4,9 @@
  */
 import { parseArgs } from "node:util";
 import { dirname, join, resolve } from "node:path";
-import { DATA_DIR, ROOT } from "./paths.ts";
-import type { EngineKind } from "./engines/engine.ts";
-import { parseToml, type TomlTable, type TomlValue } from "./toml.ts";
+import { DATA_DIR, ROOT } from "../paths.ts";
+import type { EngineKind } from "../db/engine.ts";
+import { parse as parseToml, TomlError, type TomlTable, type TomlValue } from "smol-toml";
 
 export interface StackConfig {
   engine: EngineKind;
@@ -127,7 +127,8 @@ export async function readSupabaseConfig(path = SUPABASE_CONFIG): Promise<Supaba
   try {
     toml = parseToml(text);
   } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
+    if (!(e instanceof TomlError)) throw e;
+    throw new Error(`${path}:${e.line}:${e.column}: ${e.message.split("\n")[0]}`);
   }
   return supabaseConfigFrom(toml, dirname(path), path);
 }
@@ -165,7 +166,7 @@ export function supabaseConfigFrom(toml: TomlTable, baseDir: string, source = "c
 }
 
 function isTable(v: TomlValue | undefined): v is TomlTable {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }
 
 class Getter {

@@ -6,7 +6,7 @@
  * (PGlite cannot interrupt a running statement: see README.md, Gateway.)
  */
 import assert from "node:assert/strict";
-import { api, stackFixture, stackTest, stopStackAfterTests, testEngines, type TestStack } from "./_stack.ts";
+import { api, stackFixture, stackTest, stopStackAfterTests, testEngines, type TestStack } from "../e2e/_stack.ts";
 
 const FIXTURES = `
 create function public.bad_add(a int, b int default 0) returns int language sql immutable as $$ select a + b $$;

@@ -11,7 +11,7 @@
  * on auth.users, its policy on realtime.messages). Left out: objects that belong to extensions,
  * and supabase_migrations (the CLI's bookkeeping of applied migrations).
  */
-import type { Db } from "./db.ts";
+import type { Db } from "../db/client.ts";
 
 /**
  * Reference data: rows the schema files insert and the migrations must insert too. db:diff turns

@@ -4,9 +4,9 @@
  * counts as failed, never skipped. After each file the session is rolled back and reset.
  */
 import { relative } from "node:path";
-import { type Db, describePgError, type Row } from "./db.ts";
-import { ROOT } from "./paths.ts";
-import { splitSql } from "./sql-split.ts";
+import { type Db, describePgError, type Row } from "../db/client.ts";
+import { ROOT } from "../paths.ts";
+import { splitSql } from "../db/sql-split.ts";
 
 export interface TapFileResult {
   file: string;

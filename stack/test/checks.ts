@@ -6,10 +6,10 @@
  * - anon can execute no function in public except the deliberately public RPCs below;
  * - every function in public that an API role can execute (an RPC) is documented with a comment.
  */
-import type { Db } from "./db.ts";
+import type { Db } from "../db/client.ts";
 import { join } from "node:path";
-import { BIN, ROOT } from "./paths.ts";
-import { supabase } from "./supabase-cli.ts";
+import { BIN, ROOT } from "../paths.ts";
+import { supabase } from "../cli/supabase-cli.ts";
 
 /** RPCs anon may call on purpose (e.g. reading a chat through a share token). Keep it short. */
 export const PUBLIC_RPCS: readonly string[] = ["get_shared_chat"];

@@ -74,6 +74,8 @@ function wrapPglite(pg: PGliteLike, onClose?: () => Promise<void>): Db {
 
 export interface ServerDbOptions {
   max?: number;
+  /** What pg_stat_activity shows for its connections (default "parley"). */
+  applicationName?: string;
   /** Receives NOTICE/WARNING messages; dropped by default. */
   onNotice?: (notice: postgres.Notice) => void;
 }
@@ -82,32 +84,81 @@ export function serverDb(url: string, options: ServerDbOptions = {}): Db {
   const sql = postgres(url, {
     max: options.max ?? 4,
     onnotice: options.onNotice ?? (() => {}),
-    connection: { application_name: "parley" },
+    connection: { application_name: options.applicationName ?? "parley" },
   });
   return wrapServer(sql, () => sql.end({ timeout: 5 }));
 }
 
+/**
+ * postgres.js 3.4.9 keeps the FATAL error of a backend that died in the middle of a query (57P01
+ * from pg_terminate_backend, a server shutdown…) and hands it to the first query of the connection
+ * that replaces it, which then never reaches the server. Such a left-over error still names the
+ * query it first failed (`args`, set by postgres.js's queryError): a query that fails with another
+ * query's FATAL error is sent again, up to twice. So is one written to a connection whose server end
+ * had already closed it (EPIPE: nothing was sent), and a transaction whose BEGIN failed so before its
+ * function ran.
+ */
+const FATAL_RETRIES = 2;
+
+function isFatal(e: unknown): boolean {
+  return (e as { severity?: unknown })?.severity === "FATAL";
+}
+
+function notSent(e: unknown): boolean {
+  return (e as { code?: unknown })?.code === "EPIPE";
+}
+
+async function sendAgainIfLeftOver<T>(attempt: (args: never[]) => Promise<T>): Promise<T> {
+  for (let tries = 0;; tries++) {
+    const args: never[] = []; // this attempt's own: postgres.js records it on the errors of this query
+    try {
+      return await attempt(args);
+    } catch (e) {
+      const leftOver = isFatal(e) && (e as { args?: unknown }).args !== args;
+      if (!(leftOver || notSent(e)) || tries >= FATAL_RETRIES) throw e;
+    }
+  }
+}
+
 function wrapServer(sql: postgres.Sql | postgres.TransactionSql, end?: () => Promise<void>): Db {
   // a transaction has no `begin`: LISTEN belongs to the client, which gives it its own connection
-  const listen = "begin" in sql
+  const pool = "begin" in sql ? sql as postgres.Sql : null;
+  const listen = pool
     ? async (channel: string, onPayload: (payload: string) => void) => {
-      const request = await (sql as postgres.Sql).listen(channel, onPayload);
+      const request = await pool.listen(channel, onPayload);
       return () => request.unlisten();
     }
     : undefined;
+  // inside a transaction nothing is sent again: its connection is gone with it
+  const send = <T>(attempt: (args: never[]) => Promise<T>) => pool ? sendAgainIfLeftOver(attempt) : attempt([]);
   return {
     ...(listen ? { listen } : {}),
-    async query<T>(text: string, params?: unknown[]) {
-      return [...await sql.unsafe(text, (params ?? []) as postgres.ParameterOrJSON<never>[])] as T[];
+    query<T>(text: string, params?: unknown[]) {
+      return send(async (args) => {
+        args.push(...(params ?? []) as never[]);
+        return [...await sql.unsafe(text, args)] as T[];
+      });
     },
-    async exec<T>(text: string) {
-      const result = await sql.unsafe(text).simple();
-      const last = Array.isArray(result[0]) ? result.at(-1) : result;
-      return [...(last ?? [])] as T[];
+    exec<T>(text: string) {
+      return send(async (args) => {
+        const result = await sql.unsafe(text, args).simple();
+        const last = Array.isArray(result[0]) ? result.at(-1) : result;
+        return [...(last ?? [])] as T[];
+      });
     },
     async transaction<T>(fn: (tx: Db) => Promise<T>) {
-      if (!("begin" in sql)) throw new Error("nested transactions are not supported");
-      return await (sql as postgres.Sql).begin((tx) => fn(wrapServer(tx))) as T;
+      if (!pool) throw new Error("nested transactions are not supported");
+      for (let tries = 0;; tries++) {
+        let began = false;
+        try {
+          return await pool.begin((tx) => {
+            began = true;
+            return fn(wrapServer(tx));
+          }) as T;
+        } catch (e) {
+          if (began || !(isFatal(e) || notSent(e)) || tries >= FATAL_RETRIES) throw e;
+        }
+      }
     },
     async close() {
       await end?.();
