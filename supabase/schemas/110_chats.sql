@@ -14,7 +14,7 @@ create table public.chats (
   ttl private.time_to_live,
   -- Deferred checks: deleting a source chat nulls both provenance columns of its forks through
   -- two separate actions, and each must not trip over the other's half-done state. (The foreign
-  -- key of forked_from_message_id is in 40_messages.sql.)
+  -- key of forked_from_message_id is in 130_messages.sql.)
   forked_from_chat_id uuid references public.chats (id) on delete set null deferrable initially deferred,
   forked_from_message_id uuid,
   current_leaf_id uuid,

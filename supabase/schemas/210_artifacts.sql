@@ -97,7 +97,7 @@ comment on column public.artifact_versions.created_by_message_id is 'The message
 create index artifact_versions_created_by_message_id_idx
   on public.artifact_versions (created_by_message_id) where created_by_message_id is not null;
 
--- RLS helpers: boolean, security definer and PL/pgSQL like the chat helpers (30_chat_access.sql).
+-- RLS helpers: boolean, security definer and PL/pgSQL like the chat helpers (100_chat_access.sql).
 -- Readers of the chat (owner, members) or the project's owner read; the chat's owner and editors
 -- or the project's owner write.
 create function private.can_read_artifact_scope(chat_id uuid, project_id uuid)
