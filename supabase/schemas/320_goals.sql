@@ -106,7 +106,8 @@ comment on function private.owns_goal(uuid) is 'Whether the calling user owns th
 grant execute on function private.owns_goal(uuid) to authenticated;
 
 -- ---------------------------------------------------------------------------------------------
--- Links: entry ↔ goal, entry ↔ project, project ↔ goal. Both ends are the caller's.
+-- Links: entry ↔ goal, entry ↔ project, project ↔ goal. Both ends are the caller's: the insert
+-- policies read the ends under their own policies (as entry_entities' do).
 create table public.entry_goals (
   entry_id uuid not null references public.entries (id) on delete cascade,
   goal_id uuid not null references public.goals (id) on delete cascade,
@@ -130,7 +131,9 @@ create policy entry_goals_select_own on public.entry_goals
 
 create policy entry_goals_insert_own on public.entry_goals
   for insert to authenticated
-  with check (user_id = (select auth.uid()) and private.owns_entry(entry_id) and private.owns_goal(goal_id));
+  with check (user_id = (select auth.uid())
+    and exists (select 1 from public.entries e where e.id = entry_id)
+    and exists (select 1 from public.goals g where g.id = goal_id));
 
 create policy entry_goals_delete_own on public.entry_goals
   for delete to authenticated
@@ -159,7 +162,9 @@ create policy entry_projects_select_own on public.entry_projects
 
 create policy entry_projects_insert_own on public.entry_projects
   for insert to authenticated
-  with check (user_id = (select auth.uid()) and private.owns_entry(entry_id) and private.owns_project(project_id));
+  with check (user_id = (select auth.uid())
+    and exists (select 1 from public.entries e where e.id = entry_id)
+    and exists (select 1 from public.projects p where p.id = project_id));
 
 create policy entry_projects_delete_own on public.entry_projects
   for delete to authenticated

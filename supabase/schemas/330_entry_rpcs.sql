@@ -69,6 +69,9 @@ end
 $$;
 grant execute on function private.replace_entry_links(uuid, text, uuid[], boolean) to authenticated;
 
+-- The hot path of the journal: checks are written out here rather than called (each call of a
+-- helper with its own search_path costs a settings switch), entity keys that all exist already are
+-- resolved by one query, and a new entry's links and answer are written without reading back.
 create function public.upsert_entry(
   id uuid default null,
   client_id text default null,
@@ -94,12 +97,21 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
-  me uuid := (select auth.uid());
+  me uuid := auth.uid();
+  allowed constant text[] := array['note', 'task', 'event', 'dream', 'workout', 'meal', 'habit_def', 'journal'];
   clean_facets text[];
   clean_title text := nullif(pg_catalog.btrim(upsert_entry.title), '');
   clean_status text := nullif(upsert_entry.status, '');
   clean_frontmatter jsonb := coalesce(upsert_entry.frontmatter, '{}');
+  clean_goal_ids uuid[];
+  clean_project_ids uuid[];
   entity_ids uuid[];
+  entities jsonb := '[]';
+  keys_ready boolean;
+  key_types text[];
+  key_names text[];
+  key_displays text[];
+  key_metadata jsonb[];
   entry public.entries;
   by_client public.entries;
   changed_entry public.entries;
@@ -109,28 +121,89 @@ begin
   if me is null then
     raise exception 'sign in to write entries' using errcode = '42501';
   end if;
-  -- everything is checked before anything is written
-  clean_facets := private.normalize_facets(upsert_entry.facets);
-  perform private.check_token(upsert_entry.client_id, 'client_id', 200);
-  perform private.check_token(upsert_entry.source_app, 'source_app', 64);
-  if upsert_entry.source_app is not null and upsert_entry.client_id is null then
-    perform private.invalid_parameter('source_app needs client_id: together they name the client''s copy of the entry');
+  -- everything is checked before anything is written (the helpers raise the precise errors)
+  if upsert_entry.facets is null or cardinality(upsert_entry.facets) = 0 or not (upsert_entry.facets <@ allowed)
+    or array_position(upsert_entry.facets, null) is not null then
+    perform private.normalize_facets(upsert_entry.facets);
   end if;
-  perform private.check_entry_fields(clean_title, upsert_entry.body_markdown, upsert_entry.starts_at,
-    upsert_entry.ends_at, clean_status, clean_frontmatter);
+  clean_facets := array(select a.f from unnest(allowed) with ordinality a(f, n) where a.f = any (upsert_entry.facets)
+    order by a.n);
+  if upsert_entry.client_id is not null
+    and (char_length(upsert_entry.client_id) not between 1 and 200 or upsert_entry.client_id ~ '[[:space:][:cntrl:]]') then
+    perform private.check_token(upsert_entry.client_id, 'client_id', 200);
+  end if;
+  if upsert_entry.source_app is not null then
+    perform private.check_token(upsert_entry.source_app, 'source_app', 64);
+    if upsert_entry.client_id is null then
+      perform private.invalid_parameter('source_app needs client_id: together they name the client''s copy of the entry');
+    end if;
+  end if;
+  if char_length(clean_title) > 500 or clean_title ~ '[[:cntrl:]]' or char_length(upsert_entry.body_markdown) > 1000000
+    or upsert_entry.ends_at < upsert_entry.starts_at or clean_status !~ '^[a-z][a-z0-9_]{0,39}$'
+    or jsonb_typeof(clean_frontmatter) <> 'object' or pg_column_size(clean_frontmatter) > 65536 then
+    perform private.check_entry_fields(clean_title, upsert_entry.body_markdown, upsert_entry.starts_at,
+      upsert_entry.ends_at, clean_status, clean_frontmatter);
+  end if;
   if upsert_entry.entity_keys is not null then
-    perform private.check_entity_items(upsert_entry.entity_keys, 'entity_keys');
+    -- items that are all valid and name existing entities unchanged resolve with two small queries
+    if jsonb_typeof(upsert_entry.entity_keys) = 'array' and jsonb_array_length(upsert_entry.entity_keys) <= 100 then
+      select coalesce(bool_and(i.valid), true), coalesce(array_agg(i.type), '{}'), coalesce(array_agg(i.key), '{}'),
+        coalesce(array_agg(i.display_name), '{}'), coalesce(array_agg(i.metadata), '{}')
+      into keys_ready, key_types, key_names, key_displays, key_metadata
+      from (
+        select k.type, k.key, k.display_name, k.metadata,
+          k.type in ('tag', 'person', 'place', 'context', 'theme') and char_length(k.key) between 1 and 200
+            and k.key !~ '[[:cntrl:]]' and k.key_type = 'string'
+            and (k.display_name is null or (char_length(k.display_name) between 1 and 200 and k.display_name !~ '[[:cntrl:]]'))
+            and coalesce(jsonb_typeof(x.item -> 'display_name'), 'null') in ('null', 'string')
+            and coalesce(jsonb_typeof(k.metadata), 'object') = 'object' and coalesce(pg_column_size(k.metadata), 0) <= 16384
+            as valid
+        from jsonb_array_elements(upsert_entry.entity_keys) x(item)
+        cross join lateral (
+          select x.item ->> 'type' as type, jsonb_typeof(x.item -> 'key') as key_type,
+            lower(btrim(regexp_replace(x.item ->> 'key', '[[:space:]]+', ' ', 'g'))) as key,
+            btrim(x.item ->> 'display_name') as display_name, nullif(x.item -> 'metadata', 'null'::jsonb) as metadata
+          where jsonb_typeof(x.item) = 'object'
+        ) k
+      ) i;
+      keys_ready := keys_ready and cardinality(key_types) = jsonb_array_length(upsert_entry.entity_keys);
+    else
+      keys_ready := false;
+    end if;
+    if keys_ready then
+      select count(*) = cardinality(key_types), array_agg(distinct e.id) into keys_ready, entity_ids
+      from unnest(key_types, key_names, key_displays, key_metadata) u(type, key, display_name, metadata)
+      join public.entities e on e.user_id = me and e.type = u.type and e.key = u.key and e.deleted_at is null
+      where (u.display_name is null or e.display_name = u.display_name) and (u.metadata is null or e.metadata = u.metadata);
+      if keys_ready then
+        select coalesce(jsonb_agg(jsonb_build_object('id', e.id, 'type', e.type, 'key', e.key, 'display_name', e.display_name)
+          order by e.type, e.key), '[]') into entities
+        from public.entities e where e.id = any (entity_ids);
+      end if;
+    end if;
+    if not keys_ready then
+      -- a bad item (named by the check), a new key or a new display name: the general path
+      perform private.check_entity_items(upsert_entry.entity_keys, 'entity_keys');
+      select coalesce(array_agg(distinct u.entity_id), '{}') into entity_ids
+      from private.upsert_entity_items(upsert_entry.entity_keys) u;
+      entities := null;
+    end if;
+    entity_ids := coalesce(entity_ids, '{}');
   end if;
-  if cardinality(upsert_entry.goal_ids) > 100 or cardinality(upsert_entry.project_ids) > 100 then
-    perform private.invalid_parameter('goal_ids and project_ids take at most 100 ids each');
+  if upsert_entry.goal_ids is not null then
+    clean_goal_ids := array(select distinct g.id from unnest(upsert_entry.goal_ids) g(id) order by g.id);
+    if cardinality(clean_goal_ids) > 100 or array_position(clean_goal_ids, null) is not null
+      or (select count(*) from public.goals g where g.id = any (clean_goal_ids) and g.user_id = me) < cardinality(clean_goal_ids) then
+      perform private.invalid_parameter('goal_ids must name at most 100 goals of yours', 'See list_goals().');
+    end if;
   end if;
-  if exists (select 1 from unnest(upsert_entry.goal_ids) w(id)
-    where w.id is null or not exists (select 1 from public.goals g where g.id = w.id and g.user_id = me)) then
-    perform private.invalid_parameter('goal_ids must name goals of yours', 'See list_goals().');
-  end if;
-  if exists (select 1 from unnest(upsert_entry.project_ids) w(id)
-    where w.id is null or not exists (select 1 from public.projects p where p.id = w.id and p.owner_id = me)) then
-    perform private.invalid_parameter('project_ids must name projects of yours', 'See list_projects().');
+  if upsert_entry.project_ids is not null then
+    clean_project_ids := array(select distinct p.id from unnest(upsert_entry.project_ids) p(id) order by p.id);
+    if cardinality(clean_project_ids) > 100 or array_position(clean_project_ids, null) is not null
+      or (select count(*) from public.projects p where p.id = any (clean_project_ids) and p.owner_id = me)
+        < cardinality(clean_project_ids) then
+      perform private.invalid_parameter('project_ids must name at most 100 projects of yours', 'See list_projects().');
+    end if;
   end if;
 
   -- the entry: by id, else by the client's id (which must not name another entry)
@@ -176,52 +249,63 @@ begin
     end if;
   end if;
 
-  if not is_new then
-    -- the entry as given; a replay that changes nothing writes nothing (updated_at stays)
-    update public.entries e
-    set client_id = coalesce(upsert_entry.client_id, e.client_id),
-        source_app = case when upsert_entry.client_id is null then e.source_app else upsert_entry.source_app end,
-        facets = clean_facets, title = clean_title, body_markdown = upsert_entry.body_markdown,
-        occurred_at = coalesce(upsert_entry.occurred_at, e.occurred_at), starts_at = upsert_entry.starts_at,
-        ends_at = upsert_entry.ends_at, due_at = upsert_entry.due_at, status = clean_status,
-        frontmatter = clean_frontmatter
-    where e.id = entry.id
-      and (e.client_id::text, e.source_app::text, e.facets::text[], e.title::text, e.body_markdown::text, e.occurred_at,
-        e.starts_at, e.ends_at, e.due_at, e.status::text, e.frontmatter::jsonb)
-      is distinct from (coalesce(upsert_entry.client_id, e.client_id),
-        case when upsert_entry.client_id is null then e.source_app else upsert_entry.source_app end, clean_facets,
-        clean_title, upsert_entry.body_markdown, coalesce(upsert_entry.occurred_at, e.occurred_at),
-        upsert_entry.starts_at, upsert_entry.ends_at, upsert_entry.due_at, clean_status, clean_frontmatter)
-    returning * into changed_entry;
-    if found then
-      entry := changed_entry;
-      links_changed := true; -- already stamped
+  if is_new then
+    -- a new entry's links: nothing to replace, and its answer needs no reading back
+    if cardinality(entity_ids) > 0 then
+      insert into public.entry_entities (entry_id, entity_id) select entry.id, x.id from unnest(entity_ids) x(id);
     end if;
+    if cardinality(clean_goal_ids) > 0 then
+      insert into public.entry_goals (entry_id, goal_id) select entry.id, x.id from unnest(clean_goal_ids) x(id);
+    end if;
+    if cardinality(clean_project_ids) > 0 then
+      insert into public.entry_projects (entry_id, project_id) select entry.id, x.id from unnest(clean_project_ids) x(id);
+    end if;
+    if entities is not null then
+      return to_jsonb(entry) || jsonb_build_object(
+        'entities', coalesce((select jsonb_agg(x.e order by x.e ->> 'type', x.e ->> 'key') from jsonb_array_elements(entities) x(e)), '[]'),
+        'goal_ids', to_jsonb(coalesce(clean_goal_ids, '{}')), 'project_ids', to_jsonb(coalesce(clean_project_ids, '{}')));
+    end if;
+    return private.entry_with_links(entry);
+  end if;
+
+  -- the entry as given; a replay that changes nothing writes nothing (updated_at stays)
+  update public.entries e
+  set client_id = coalesce(upsert_entry.client_id, e.client_id),
+      source_app = case when upsert_entry.client_id is null then e.source_app else upsert_entry.source_app end,
+      facets = clean_facets, title = clean_title, body_markdown = upsert_entry.body_markdown,
+      occurred_at = coalesce(upsert_entry.occurred_at, e.occurred_at), starts_at = upsert_entry.starts_at,
+      ends_at = upsert_entry.ends_at, due_at = upsert_entry.due_at, status = clean_status,
+      frontmatter = clean_frontmatter
+  where e.id = entry.id
+    and (e.client_id::text, e.source_app::text, e.facets::text[], e.title::text, e.body_markdown::text, e.occurred_at,
+      e.starts_at, e.ends_at, e.due_at, e.status::text, e.frontmatter::jsonb)
+    is distinct from (coalesce(upsert_entry.client_id, e.client_id),
+      case when upsert_entry.client_id is null then e.source_app else upsert_entry.source_app end, clean_facets,
+      clean_title, upsert_entry.body_markdown, coalesce(upsert_entry.occurred_at, e.occurred_at),
+      upsert_entry.starts_at, upsert_entry.ends_at, upsert_entry.due_at, clean_status, clean_frontmatter)
+  returning * into changed_entry;
+  if found then
+    entry := changed_entry;
+    links_changed := true; -- stamped already
   end if;
 
   -- links: given lists replace the entry's links of that kind; omitted ones stay
-  if upsert_entry.entity_keys is not null then
-    select coalesce(array_agg(distinct u.entity_id), '{}') into entity_ids
-    from private.upsert_entity_items(upsert_entry.entity_keys) u;
-    if private.replace_entry_links(entry.id, 'entity', entity_ids, is_new) and not links_changed and not is_new then
-      links_changed := true;
-      perform private.touch_entries(array[entry.id]);
-    end if;
+  if upsert_entry.entity_keys is not null and private.replace_entry_links(entry.id, 'entity', entity_ids, false)
+    and not links_changed then
+    links_changed := true;
+    perform private.touch_entries(array[entry.id]);
   end if;
-  if upsert_entry.goal_ids is not null then
-    if private.replace_entry_links(entry.id, 'goal', upsert_entry.goal_ids, is_new) and not links_changed and not is_new then
-      links_changed := true;
-      perform private.touch_entries(array[entry.id]);
-    end if;
+  if upsert_entry.goal_ids is not null and private.replace_entry_links(entry.id, 'goal', clean_goal_ids, false)
+    and not links_changed then
+    links_changed := true;
+    perform private.touch_entries(array[entry.id]);
   end if;
-  if upsert_entry.project_ids is not null then
-    if private.replace_entry_links(entry.id, 'project', upsert_entry.project_ids, is_new) and not links_changed
-      and not is_new then
-      links_changed := true;
-      perform private.touch_entries(array[entry.id]);
-    end if;
+  if upsert_entry.project_ids is not null and private.replace_entry_links(entry.id, 'project', clean_project_ids, false)
+    and not links_changed then
+    links_changed := true;
+    perform private.touch_entries(array[entry.id]);
   end if;
-  if links_changed and not is_new then
+  if links_changed then
     select e.* into entry from public.entries e where e.id = entry.id;
   end if;
   return private.entry_with_links(entry);

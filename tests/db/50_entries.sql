@@ -2,7 +2,7 @@
 -- list_entries (keyset pages, filters), delete_entry / restore_entry, add_entry_segments; owner,
 -- stranger, anon and service role; bad input named and nothing written.
 begin;
-select plan(77);
+select plan(78);
 
 -- structure
 select has_table('public', 'entries', 'entries exists');
@@ -109,7 +109,7 @@ select throws_ok($$ select public.upsert_entry(facets => array['note'], entity_k
 select throws_ok($$ select public.upsert_entry(facets => array['note'], client_id => 'has space') $$, '22023',
   'client_id must be 1 to 200 characters without spaces or control characters', 'a bad client id');
 select throws_ok($$ select public.upsert_entry(facets => array['note'], goal_ids => array[gen_random_uuid()]) $$, '22023',
-  'goal_ids must name goals of yours', 'an unknown goal');
+  'goal_ids must name at most 100 goals of yours', 'an unknown goal');
 select throws_ok(format($$ select public.upsert_entry(id => gen_random_uuid(), facets => array['note'], client_id => 'local-1',
   source_app => 'desktop') $$), 'PT409', 'client_id names another entry', 'a client id that belongs to another entry');
 select is((select count(*)::text from public.entries), current_setting('t.count'), 'refused upserts wrote nothing');
@@ -178,6 +178,12 @@ select is((public.upsert_entry(id => current_setting('t.e1')::uuid, facets => ar
   is not null, true, 'an upsert of a deleted entry leaves it deleted');
 select is((public.restore_entry(current_setting('t.e1')::uuid)).deleted_at, null, 'restore_entry brings it back');
 select throws_ok($$ select public.delete_entry(gen_random_uuid()) $$, 'PT404', 'entry not found', 'deleting an unknown entry');
+
+-- a new entry whose keys all exist (the fast path) answers like get_entry
+select set_config('t.fast', public.upsert_entry(facets => array['note'], title => 'fast',
+  entity_keys => '[{"type": "tag", "key": "HEALTH"}, {"type": "place", "key": "clinic"}, {"type": "tag", "key": "health"}]')::text, true);
+select is(current_setting('t.fast')::jsonb -> 'entities', public.get_entry((current_setting('t.fast')::jsonb ->> 'id')::uuid) -> 'entities',
+  'a new entry with known keys returns its entities as get_entry does (a key given twice is one link)');
 
 -- ------------------------------------------------------------------ another user
 select tests.authenticate_as('bob');
