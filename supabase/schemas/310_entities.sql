@@ -76,6 +76,7 @@ create trigger entities_100_set_updated_at
   before update on public.entities
   for each row execute function private.set_updated_at();
 
+-- RLS helper (security definer, as private.owns_entry): whether the caller owns the entity.
 create function private.owns_entity(entity_id uuid)
 returns boolean
 language plpgsql

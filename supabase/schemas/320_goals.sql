@@ -91,6 +91,7 @@ create trigger goals_110_check_parent
   before insert or update of parent_id on public.goals
   for each row execute function private.goals_check_parent();
 
+-- RLS helper (security definer, as private.owns_entry): whether the caller owns the goal.
 create function private.owns_goal(goal_id uuid)
 returns boolean
 language plpgsql

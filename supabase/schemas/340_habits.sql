@@ -135,6 +135,7 @@ create trigger habit_definitions_100_set_updated_at
   before update on public.habit_definitions
   for each row execute function private.set_updated_at();
 
+-- RLS helper (security definer, as private.owns_entry): whether the caller owns the habit.
 create function private.owns_habit(habit_id uuid)
 returns boolean
 language plpgsql

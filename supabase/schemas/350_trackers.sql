@@ -46,6 +46,7 @@ create trigger tracker_definitions_100_set_updated_at
   before update on public.tracker_definitions
   for each row execute function private.set_updated_at();
 
+-- RLS helper (security definer, as private.owns_entry): whether the caller owns the tracker.
 create function private.owns_tracker(tracker_id uuid)
 returns boolean
 language plpgsql

@@ -49,6 +49,7 @@ create trigger workouts_100_set_updated_at
   before update on public.workouts
   for each row execute function private.set_updated_at();
 
+-- RLS helper (security definer, as private.owns_entry): whether the caller owns the workout.
 create function private.owns_workout(workout_id uuid)
 returns boolean
 language plpgsql
@@ -145,6 +146,7 @@ create trigger meals_100_set_updated_at
   before update on public.meals
   for each row execute function private.set_updated_at();
 
+-- RLS helper (security definer, as private.owns_entry): whether the caller owns the meal.
 create function private.owns_meal(meal_id uuid)
 returns boolean
 language plpgsql

@@ -71,6 +71,7 @@ create trigger documents_100_set_updated_at
   before update on public.documents
   for each row execute function private.set_updated_at();
 
+-- RLS helper (security definer, as private.owns_entry): whether the caller owns the document.
 create function private.owns_document(document_id uuid)
 returns boolean
 language plpgsql

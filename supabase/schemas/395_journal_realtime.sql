@@ -24,8 +24,9 @@ $$;
 comment on function private.broadcast_user_change(uuid, text, text, jsonb, jsonb) is
   'Broadcasts a change of one of the user''s rows on their private topic user:<user_id>.';
 
--- An entry's change: the row without its body, with the body's length. Written out rather than
--- through the helpers above: every entry write runs it (one settings switch instead of three).
+-- An entry's change: the row without its body, with the body's length. Security definer, for the
+-- same reason as broadcast_user_change; written out rather than through it, because every entry
+-- write runs it (one settings switch instead of two).
 create function private.broadcast_entry_change()
 returns trigger
 language plpgsql
@@ -48,7 +49,7 @@ create trigger entries_900_broadcast
   after insert or update on public.entries
   for each row execute function private.broadcast_entry_change();
 
--- dream_details, dream_images: the row as it is
+-- dream_details, dream_images: the row as it is (security definer: see broadcast_user_change)
 create function private.broadcast_dream_change()
 returns trigger
 language plpgsql
@@ -73,6 +74,7 @@ create trigger dream_images_900_broadcast
 -- A new version of an entry's artifact (an interpretation): the version without its content, with
 -- the entry it is about. Versions of chat and project artifacts go to the chat's topic instead
 -- (250_artifact_realtime.sql); this one reads the artifact by primary key and sends nothing for them.
+-- Security definer: see broadcast_user_change.
 create function private.broadcast_entry_artifact_version()
 returns trigger
 language plpgsql
