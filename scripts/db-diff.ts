@@ -59,7 +59,16 @@ export async function schemaChanges(from: ScratchDatabase, to: ScratchDatabase):
   if (!splitSql(sql).some((s) => !/^SET\s/i.test(s.text))) return { sql: "", moved: [], dropped: 0 };
   const restated = await dropOwnerRestatements(sql, to.db);
   const reordered = await keepColumnOrder(restated.sql, to.db);
-  return { sql: reordered.sql, moved: reordered.moved, dropped: restated.dropped };
+  return { sql: extensionsIfNotExists(reordered.sql), moved: reordered.moved, dropped: restated.dropped };
+}
+
+/**
+ * pg-delta writes `CREATE EXTENSION "x" SCHEMA "s"`, which fails on a project where the extension
+ * is enabled already (Supabase projects enable some from the dashboard): the schema files say
+ * `create extension if not exists`, and so does the migration.
+ */
+export function extensionsIfNotExists(sql: string): string {
+  return sql.replace(/^CREATE EXTENSION (?!IF NOT EXISTS )/gim, "CREATE EXTENSION IF NOT EXISTS ");
 }
 
 /** The migration's text: a header saying what is whose, the schema changes, the reference data. */
@@ -75,6 +84,9 @@ export function composeMigration(name: string, schema: SchemaChanges, data: stri
       "-- whose default calls a function after the others):",
       ...wrap(schema.moved.join(", ") + ".", 96).map((line) => `--   ${line}`),
     );
+  }
+  if (/^CREATE EXTENSION IF NOT EXISTS /im.test(schema.sql)) {
+    header.push("-- db:diff wrote CREATE EXTENSION as IF NOT EXISTS: a project may have enabled it already.");
   }
   if (schema.dropped) {
     header.push(

@@ -145,6 +145,7 @@ export type Database = {
           "current_version": number;
           "current_version_id": string | null;
           "description": string | null;
+          "entry_id": string | null;
           "hidden_at": string | null;
           "hidden_by": string | null;
           "id": string;
@@ -163,6 +164,7 @@ export type Database = {
           "current_version"?: number;
           "current_version_id"?: string | null;
           "description"?: string | null;
+          "entry_id"?: string | null;
           "hidden_at"?: string | null;
           "hidden_by"?: string | null;
           "id"?: string;
@@ -180,6 +182,7 @@ export type Database = {
           "current_version"?: number;
           "current_version_id"?: string | null;
           "description"?: string | null;
+          "entry_id"?: string | null;
           "hidden_at"?: string | null;
           "hidden_by"?: string | null;
           "id"?: string;
@@ -196,6 +199,13 @@ export type Database = {
             columns: ["chat_id"];
             isOneToOne: false;
             referencedRelation: "chats";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "artifacts_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
             referencedColumns: ["id"];
           },
           {
@@ -304,6 +314,7 @@ export type Database = {
           "current_leaf_id": string | null;
           "current_leaf_parent_id": string | null;
           "current_leaf_segment_start": number | null;
+          "entry_id": string | null;
           "expires_at": string | null;
           "forked_from_chat_id": string | null;
           "forked_from_message_id": string | null;
@@ -336,6 +347,7 @@ export type Database = {
           "current_leaf_id"?: string | null;
           "current_leaf_parent_id"?: string | null;
           "current_leaf_segment_start"?: number | null;
+          "entry_id"?: string | null;
           "expires_at"?: string | null;
           "forked_from_chat_id"?: string | null;
           "forked_from_message_id"?: string | null;
@@ -367,6 +379,7 @@ export type Database = {
           "current_leaf_id"?: string | null;
           "current_leaf_parent_id"?: string | null;
           "current_leaf_segment_start"?: number | null;
+          "entry_id"?: string | null;
           "expires_at"?: string | null;
           "forked_from_chat_id"?: string | null;
           "forked_from_message_id"?: string | null;
@@ -393,6 +406,13 @@ export type Database = {
             columns: ["agent_id"];
             isOneToOne: false;
             referencedRelation: "agents";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "chats_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
             referencedColumns: ["id"];
           },
           {
@@ -560,6 +580,830 @@ export type Database = {
             columns: ["project_id"];
             isOneToOne: false;
             referencedRelation: "projects";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "document_chunks": {
+        Row: {
+          "agent_id": string | null;
+          "chunk_index": number;
+          "content": string;
+          "created_at": string;
+          "document_id": string;
+          "heading_path": (string)[];
+          "id": string;
+          "user_id": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "agent_id"?: string | null;
+          "chunk_index": number;
+          "content": string;
+          "created_at"?: string;
+          "document_id": string;
+          "heading_path"?: (string)[];
+          "id"?: string;
+          "user_id"?: string | null;
+        };
+        Update: {
+          "agent_id"?: string | null;
+          "chunk_index"?: number;
+          "content"?: string;
+          "created_at"?: string;
+          "document_id"?: string;
+          "heading_path"?: (string)[];
+          "id"?: string;
+          "user_id"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "document_chunks_document_id_fkey";
+            columns: ["document_id"];
+            isOneToOne: false;
+            referencedRelation: "documents";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "documents": {
+        Row: {
+          "agent_id": string | null;
+          "chunk_count": number;
+          "content_hash": string;
+          "content_markdown": string;
+          "created_at": string;
+          "id": string;
+          "metadata": NonNullable<Json>;
+          "source_url": string | null;
+          "title": string;
+          "updated_at": string;
+          "user_id": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "agent_id"?: string | null;
+          "chunk_count"?: number;
+          "content_hash": string;
+          "content_markdown": string;
+          "created_at"?: string;
+          "id"?: string;
+          "metadata"?: NonNullable<Json>;
+          "source_url"?: string | null;
+          "title": string;
+          "updated_at"?: string;
+          "user_id"?: string | null;
+        };
+        Update: {
+          "agent_id"?: string | null;
+          "chunk_count"?: number;
+          "content_hash"?: string;
+          "content_markdown"?: string;
+          "created_at"?: string;
+          "id"?: string;
+          "metadata"?: NonNullable<Json>;
+          "source_url"?: string | null;
+          "title"?: string;
+          "updated_at"?: string;
+          "user_id"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "documents_agent_id_fkey";
+            columns: ["agent_id"];
+            isOneToOne: false;
+            referencedRelation: "agents";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "dream_details": {
+        Row: {
+          "audio_path": string | null;
+          "created_at": string;
+          "dreamt_on": string;
+          "entry_id": string;
+          "lucid": boolean;
+          "mood": string | null;
+          "transcribed_at": string | null;
+          "transcript": string | null;
+          "transcription_error": string | null;
+          "transcription_status": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "audio_path"?: string | null;
+          "created_at"?: string;
+          "dreamt_on": string;
+          "entry_id": string;
+          "lucid"?: boolean;
+          "mood"?: string | null;
+          "transcribed_at"?: string | null;
+          "transcript"?: string | null;
+          "transcription_error"?: string | null;
+          "transcription_status"?: string | null;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Update: {
+          "audio_path"?: string | null;
+          "created_at"?: string;
+          "dreamt_on"?: string;
+          "entry_id"?: string;
+          "lucid"?: boolean;
+          "mood"?: string | null;
+          "transcribed_at"?: string | null;
+          "transcript"?: string | null;
+          "transcription_error"?: string | null;
+          "transcription_status"?: string | null;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "dream_details_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: true;
+            referencedRelation: "entries";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "dream_images": {
+        Row: {
+          "created_at": string;
+          "entry_id": string;
+          "error": string | null;
+          "id": string;
+          "prompt": string;
+          "status": string;
+          "storage_path": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "entry_id": string;
+          "error"?: string | null;
+          "id"?: string;
+          "prompt": string;
+          "status"?: string;
+          "storage_path"?: string | null;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Update: {
+          "created_at"?: string;
+          "entry_id"?: string;
+          "error"?: string | null;
+          "id"?: string;
+          "prompt"?: string;
+          "status"?: string;
+          "storage_path"?: string | null;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "dream_images_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "entities": {
+        Row: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "display_name": string;
+          "id": string;
+          "key": string;
+          "merged_into_id": string | null;
+          "metadata": NonNullable<Json>;
+          "type": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "display_name": string;
+          "id"?: string;
+          "key": string;
+          "merged_into_id"?: string | null;
+          "metadata"?: NonNullable<Json>;
+          "type": string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Update: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "display_name"?: string;
+          "id"?: string;
+          "key"?: string;
+          "merged_into_id"?: string | null;
+          "metadata"?: NonNullable<Json>;
+          "type"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "entities_merged_into_id_fkey";
+            columns: ["merged_into_id"];
+            isOneToOne: false;
+            referencedRelation: "entities";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "entries": {
+        Row: {
+          "body_markdown": string | null;
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "due_at": string | null;
+          "ends_at": string | null;
+          "facets": (string)[];
+          "frontmatter": NonNullable<Json>;
+          "id": string;
+          "occurred_at": string;
+          "source_app": string | null;
+          "starts_at": string | null;
+          "status": string | null;
+          "title": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "body_markdown"?: string | null;
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "due_at"?: string | null;
+          "ends_at"?: string | null;
+          "facets": (string)[];
+          "frontmatter"?: NonNullable<Json>;
+          "id"?: string;
+          "occurred_at"?: string;
+          "source_app"?: string | null;
+          "starts_at"?: string | null;
+          "status"?: string | null;
+          "title"?: string | null;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Update: {
+          "body_markdown"?: string | null;
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "due_at"?: string | null;
+          "ends_at"?: string | null;
+          "facets"?: (string)[];
+          "frontmatter"?: NonNullable<Json>;
+          "id"?: string;
+          "occurred_at"?: string;
+          "source_app"?: string | null;
+          "starts_at"?: string | null;
+          "status"?: string | null;
+          "title"?: string | null;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
+      "entry_entities": {
+        Row: {
+          "created_at": string;
+          "entity_id": string;
+          "entry_id": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "entity_id": string;
+          "entry_id": string;
+          "user_id"?: string;
+        };
+        Update: {
+          "created_at"?: string;
+          "entity_id"?: string;
+          "entry_id"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "entry_entities_entity_id_fkey";
+            columns: ["entity_id"];
+            isOneToOne: false;
+            referencedRelation: "entities";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "entry_entities_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "entry_goals": {
+        Row: {
+          "created_at": string;
+          "entry_id": string;
+          "goal_id": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "entry_id": string;
+          "goal_id": string;
+          "user_id"?: string;
+        };
+        Update: {
+          "created_at"?: string;
+          "entry_id"?: string;
+          "goal_id"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "entry_goals_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "entry_goals_goal_id_fkey";
+            columns: ["goal_id"];
+            isOneToOne: false;
+            referencedRelation: "goals";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "entry_interpretations": {
+        Row: {
+          "agent_id": string;
+          "artifact_id": string;
+          "created_at": string;
+          "entry_id": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "agent_id": string;
+          "artifact_id": string;
+          "created_at"?: string;
+          "entry_id": string;
+          "user_id"?: string;
+        };
+        Update: {
+          "agent_id"?: string;
+          "artifact_id"?: string;
+          "created_at"?: string;
+          "entry_id"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "entry_interpretations_agent_id_fkey";
+            columns: ["agent_id"];
+            isOneToOne: false;
+            referencedRelation: "agents";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "entry_interpretations_artifact_id_fkey";
+            columns: ["artifact_id"];
+            isOneToOne: true;
+            referencedRelation: "artifacts";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "entry_interpretations_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "entry_projects": {
+        Row: {
+          "created_at": string;
+          "entry_id": string;
+          "project_id": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "entry_id": string;
+          "project_id": string;
+          "user_id"?: string;
+        };
+        Update: {
+          "created_at"?: string;
+          "entry_id"?: string;
+          "project_id"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "entry_projects_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "entry_projects_project_id_fkey";
+            columns: ["project_id"];
+            isOneToOne: false;
+            referencedRelation: "projects";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "entry_segments": {
+        Row: {
+          "client_id": string | null;
+          "content": string;
+          "created_at": string;
+          "duration_ms": number | null;
+          "entry_id": string;
+          "id": string;
+          "kind": string;
+          "offset_ms": number | null;
+          "position": number;
+          "recorded_at": string | null;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "client_id"?: string | null;
+          "content": string;
+          "created_at"?: string;
+          "duration_ms"?: number | null;
+          "entry_id": string;
+          "id"?: string;
+          "kind"?: string;
+          "offset_ms"?: number | null;
+          "position": number;
+          "recorded_at"?: string | null;
+          "user_id"?: string;
+        };
+        Update: {
+          "client_id"?: string | null;
+          "content"?: string;
+          "created_at"?: string;
+          "duration_ms"?: number | null;
+          "entry_id"?: string;
+          "id"?: string;
+          "kind"?: string;
+          "offset_ms"?: number | null;
+          "position"?: number;
+          "recorded_at"?: string | null;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "entry_segments_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "entry_themes": {
+        Row: {
+          "confidence": number;
+          "created_at": string;
+          "entry_id": string;
+          "source": string | null;
+          "theme_id": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "confidence": number;
+          "created_at"?: string;
+          "entry_id": string;
+          "source"?: string | null;
+          "theme_id": string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Update: {
+          "confidence"?: number;
+          "created_at"?: string;
+          "entry_id"?: string;
+          "source"?: string | null;
+          "theme_id"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "entry_themes_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "entry_themes_theme_id_fkey";
+            columns: ["theme_id"];
+            isOneToOne: false;
+            referencedRelation: "themes";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "external_event_links": {
+        Row: {
+          "created_at": string;
+          "entry_id": string;
+          "etag": string | null;
+          "external_id": string;
+          "id": string;
+          "provider": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "entry_id": string;
+          "etag"?: string | null;
+          "external_id": string;
+          "id"?: string;
+          "provider": string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Update: {
+          "created_at"?: string;
+          "entry_id"?: string;
+          "etag"?: string | null;
+          "external_id"?: string;
+          "id"?: string;
+          "provider"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "external_event_links_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "goals": {
+        Row: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "id": string;
+          "parent_id": string | null;
+          "status": string;
+          "target_date": string | null;
+          "title": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "id"?: string;
+          "parent_id"?: string | null;
+          "status"?: string;
+          "target_date"?: string | null;
+          "title": string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Update: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "id"?: string;
+          "parent_id"?: string | null;
+          "status"?: string;
+          "target_date"?: string | null;
+          "title"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "goals_parent_id_fkey";
+            columns: ["parent_id"];
+            isOneToOne: false;
+            referencedRelation: "goals";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "habit_definitions": {
+        Row: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "id": string;
+          "name": string;
+          "schedule": NonNullable<Json>;
+          "target": number;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "id"?: string;
+          "name": string;
+          "schedule": NonNullable<Json>;
+          "target"?: number;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Update: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "id"?: string;
+          "name"?: string;
+          "schedule"?: NonNullable<Json>;
+          "target"?: number;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
+      "habit_instances": {
+        Row: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "habit_id": string;
+          "id": string;
+          "local_date": string;
+          "note": string | null;
+          "updated_at": string;
+          "user_id": string;
+          "value": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "habit_id": string;
+          "id"?: string;
+          "local_date": string;
+          "note"?: string | null;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "value"?: number;
+        };
+        Update: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "habit_id"?: string;
+          "id"?: string;
+          "local_date"?: string;
+          "note"?: string | null;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "value"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "habit_instances_habit_id_fkey";
+            columns: ["habit_id"];
+            isOneToOne: false;
+            referencedRelation: "habit_definitions";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "meal_items": {
+        Row: {
+          "calories": number | null;
+          "carbs": number | null;
+          "fat": number | null;
+          "meal_id": string;
+          "name": string;
+          "position": number;
+          "protein": number | null;
+          "quantity": number | null;
+          "unit": string | null;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "calories"?: number | null;
+          "carbs"?: number | null;
+          "fat"?: number | null;
+          "meal_id": string;
+          "name": string;
+          "position": number;
+          "protein"?: number | null;
+          "quantity"?: number | null;
+          "unit"?: string | null;
+          "user_id"?: string;
+        };
+        Update: {
+          "calories"?: number | null;
+          "carbs"?: number | null;
+          "fat"?: number | null;
+          "meal_id"?: string;
+          "name"?: string;
+          "position"?: number;
+          "protein"?: number | null;
+          "quantity"?: number | null;
+          "unit"?: string | null;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "meal_items_meal_id_fkey";
+            columns: ["meal_id"];
+            isOneToOne: false;
+            referencedRelation: "meals";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "meals": {
+        Row: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "eaten_at": string;
+          "entry_id": string | null;
+          "id": string;
+          "meal_type": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "eaten_at": string;
+          "entry_id"?: string | null;
+          "id"?: string;
+          "meal_type": string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Update: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "eaten_at"?: string;
+          "entry_id"?: string | null;
+          "id"?: string;
+          "meal_type"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "meals_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
             referencedColumns: ["id"];
           },
         ];
@@ -807,6 +1651,43 @@ export type Database = {
         };
         Relationships: [];
       };
+      "project_goals": {
+        Row: {
+          "created_at": string;
+          "goal_id": string;
+          "project_id": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "goal_id": string;
+          "project_id": string;
+          "user_id"?: string;
+        };
+        Update: {
+          "created_at"?: string;
+          "goal_id"?: string;
+          "project_id"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "project_goals_goal_id_fkey";
+            columns: ["goal_id"];
+            isOneToOne: false;
+            referencedRelation: "goals";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "project_goals_project_id_fkey";
+            columns: ["project_id"];
+            isOneToOne: false;
+            referencedRelation: "projects";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "projects": {
         Row: {
           "category": string | null;
@@ -859,6 +1740,301 @@ export type Database = {
         };
         Relationships: [];
       };
+      "saved_views": {
+        Row: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "id": string;
+          "name": string;
+          "query": NonNullable<Json>;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "id"?: string;
+          "name": string;
+          "query": NonNullable<Json>;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Update: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "id"?: string;
+          "name"?: string;
+          "query"?: NonNullable<Json>;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
+      "themes": {
+        Row: {
+          "category": string;
+          "created_at": string;
+          "description": string;
+          "display_name": string;
+          "id": string;
+          "name": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "category": string;
+          "created_at"?: string;
+          "description": string;
+          "display_name": string;
+          "id"?: string;
+          "name": string;
+        };
+        Update: {
+          "category"?: string;
+          "created_at"?: string;
+          "description"?: string;
+          "display_name"?: string;
+          "id"?: string;
+          "name"?: string;
+        };
+        Relationships: [];
+      };
+      "timers": {
+        Row: {
+          "created_at": string;
+          "entry_id": string | null;
+          "id": string;
+          "label": string;
+          "result_entry_id": string | null;
+          "started_at": string;
+          "stopped_at": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "entry_id"?: string | null;
+          "id"?: string;
+          "label": string;
+          "result_entry_id"?: string | null;
+          "started_at": string;
+          "stopped_at"?: string | null;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Update: {
+          "created_at"?: string;
+          "entry_id"?: string | null;
+          "id"?: string;
+          "label"?: string;
+          "result_entry_id"?: string | null;
+          "started_at"?: string;
+          "stopped_at"?: string | null;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "timers_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "timers_result_entry_id_fkey";
+            columns: ["result_entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "tracker_definitions": {
+        Row: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "id": string;
+          "kind": string;
+          "name": string;
+          "unit": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "id"?: string;
+          "kind": string;
+          "name": string;
+          "unit"?: string | null;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Update: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "id"?: string;
+          "kind"?: string;
+          "name"?: string;
+          "unit"?: string | null;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
+      "tracker_logs": {
+        Row: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "id": string;
+          "note": string | null;
+          "recorded_at": string;
+          "tracker_id": string;
+          "updated_at": string;
+          "user_id": string;
+          "value": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "id"?: string;
+          "note"?: string | null;
+          "recorded_at"?: string;
+          "tracker_id": string;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "value": number;
+        };
+        Update: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "id"?: string;
+          "note"?: string | null;
+          "recorded_at"?: string;
+          "tracker_id"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "value"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "tracker_logs_tracker_id_fkey";
+            columns: ["tracker_id"];
+            isOneToOne: false;
+            referencedRelation: "tracker_definitions";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "workout_rows": {
+        Row: {
+          "distance": number | null;
+          "duration": number | null;
+          "exercise": string;
+          "notes": string | null;
+          "position": number;
+          "reps": number | null;
+          "sets": number | null;
+          "user_id": string;
+          "weight": number | null;
+          "workout_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "distance"?: number | null;
+          "duration"?: number | null;
+          "exercise": string;
+          "notes"?: string | null;
+          "position": number;
+          "reps"?: number | null;
+          "sets"?: number | null;
+          "user_id"?: string;
+          "weight"?: number | null;
+          "workout_id": string;
+        };
+        Update: {
+          "distance"?: number | null;
+          "duration"?: number | null;
+          "exercise"?: string;
+          "notes"?: string | null;
+          "position"?: number;
+          "reps"?: number | null;
+          "sets"?: number | null;
+          "user_id"?: string;
+          "weight"?: number | null;
+          "workout_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "workout_rows_workout_id_fkey";
+            columns: ["workout_id"];
+            isOneToOne: false;
+            referencedRelation: "workouts";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "workouts": {
+        Row: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "ended_at": string | null;
+          "entry_id": string | null;
+          "id": string;
+          "kind": string;
+          "started_at": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "ended_at"?: string | null;
+          "entry_id"?: string | null;
+          "id"?: string;
+          "kind": string;
+          "started_at": string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Update: {
+          "client_id"?: string | null;
+          "created_at"?: string;
+          "deleted_at"?: string | null;
+          "ended_at"?: string | null;
+          "entry_id"?: string | null;
+          "id"?: string;
+          "kind"?: string;
+          "started_at"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "workouts_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
     };
     Views: {
       [_ in never]: never;
@@ -891,6 +2067,28 @@ export type Database = {
           to: "chat_members";
           isOneToOne: true;
           isSetofReturn: false;
+        };
+      };
+      "add_entry_segments": {
+        Args: { "entry_id": string; "segments": Json };
+        Returns: {
+          "client_id": string | null;
+          "content": string;
+          "created_at": string;
+          "duration_ms": number | null;
+          "entry_id": string;
+          "id": string;
+          "kind": string;
+          "offset_ms": number | null;
+          "position": number;
+          "recorded_at": string | null;
+          "user_id": string;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "entry_segments";
+          isOneToOne: false;
+          isSetofReturn: true;
         };
       };
       "append_message": {
@@ -968,6 +2166,7 @@ export type Database = {
         Args: {
           "agent_id"?: string;
           "continuation_id"?: string;
+          "entry_id"?: string;
           "expires_at"?: string;
           "metadata"?: Json;
           "phase"?: string;
@@ -985,6 +2184,7 @@ export type Database = {
           "current_leaf_id": string | null;
           "current_leaf_parent_id": string | null;
           "current_leaf_segment_start": number | null;
+          "entry_id": string | null;
           "expires_at": string | null;
           "forked_from_chat_id": string | null;
           "forked_from_message_id": string | null;
@@ -1011,6 +2211,18 @@ export type Database = {
           isOneToOne: true;
           isSetofReturn: false;
         };
+      };
+      "create_dream": {
+        Args: {
+          "audio_path"?: string;
+          "client_id"?: string;
+          "content"?: string;
+          "dreamt_on"?: string;
+          "lucid"?: boolean;
+          "mood"?: string;
+          "title"?: string;
+        };
+        Returns: Json;
       };
       "create_project": {
         Args: {
@@ -1047,7 +2259,54 @@ export type Database = {
         };
       };
       "delete_chat": { Args: { "chat_id": string }; Returns: boolean };
+      "delete_document": { Args: { "document_id": string }; Returns: boolean };
+      "delete_entry": {
+        Args: { "entry_id": string };
+        Returns: {
+          "body_markdown": string | null;
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "due_at": string | null;
+          "ends_at": string | null;
+          "facets": (string)[];
+          "frontmatter": NonNullable<Json>;
+          "id": string;
+          "occurred_at": string;
+          "source_app": string | null;
+          "starts_at": string | null;
+          "status": string | null;
+          "title": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "entries";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "delete_project": { Args: { "project_id": string }; Returns: boolean };
+      "delete_view": {
+        Args: { "view_id": string };
+        Returns: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "id": string;
+          "name": string;
+          "query": NonNullable<Json>;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "saved_views";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "diff_artifact_versions": {
         Args: { "artifact_id": string; "from_version": number; "to_version": number };
         Returns: Json;
@@ -1076,6 +2335,7 @@ export type Database = {
           "current_leaf_id": string | null;
           "current_leaf_parent_id": string | null;
           "current_leaf_segment_start": number | null;
+          "entry_id": string | null;
           "expires_at": string | null;
           "forked_from_chat_id": string | null;
           "forked_from_message_id": string | null;
@@ -1117,6 +2377,7 @@ export type Database = {
           "current_leaf_id": string | null;
           "current_leaf_parent_id": string | null;
           "current_leaf_segment_start": number | null;
+          "entry_id": string | null;
           "expires_at": string | null;
           "forked_from_chat_id": string | null;
           "forked_from_message_id": string | null;
@@ -1144,6 +2405,8 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "get_entry": { Args: { "entry_id": string }; Returns: Json };
+      "get_habit_stats": { Args: { "from"?: string; "habit_id": string; "to"?: string }; Returns: Json };
       "get_message_siblings": {
         Args: { "message_id": string };
         Returns: {
@@ -1189,10 +2452,34 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "get_nutrition_summary": {
+        Args: { "from": string; "to": string };
+        Returns: {
+          "calories": number;
+          "carbs": number;
+          "day": string;
+          "fat": number;
+          "items": number;
+          "meals": number;
+          "protein": number;
+        }[];
+      };
       "get_project": { Args: { "project_id": string }; Returns: Json };
       "get_shared_chat": {
         Args: { "after"?: number; "before"?: number; "limit"?: number; "token": string };
         Returns: Json;
+      };
+      "get_tracker_series": {
+        Args: { "bucket": string; "from": string; "to": string; "tracker_id": string };
+        Returns: {
+          "avg": number;
+          "bucket_end": string;
+          "bucket_start": string;
+          "count": number;
+          "max": number;
+          "min": number;
+          "sum": number;
+        }[];
       };
       "get_usage": {
         Args: { "from"?: string; "group_by"?: string; "include_client_reported"?: boolean; "to"?: string };
@@ -1216,6 +2503,7 @@ export type Database = {
           "current_version": number;
           "current_version_id": string | null;
           "description": string | null;
+          "entry_id": string | null;
           "hidden_at": string | null;
           "hidden_by": string | null;
           "id": string;
@@ -1233,6 +2521,37 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "ingest_document": {
+        Args: {
+          "agent_id"?: string;
+          "content_markdown"?: string;
+          "metadata"?: Json;
+          "source_url"?: string;
+          "title"?: string;
+        };
+        Returns: Json;
+      };
+      "link_entry_goal": { Args: { "entry_id": string; "goal_id": string }; Returns: boolean };
+      "link_external_event": {
+        Args: { "entry_id"?: string; "etag"?: string; "external_id"?: string; "provider"?: string };
+        Returns: {
+          "created_at": string;
+          "entry_id": string;
+          "etag": string | null;
+          "external_id": string;
+          "id": string;
+          "provider": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "external_event_links";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "link_project_goal": { Args: { "goal_id": string; "project_id": string }; Returns: boolean };
       "list_agents": {
         Args: Record<PropertyKey, never>;
         Returns: {
@@ -1280,6 +2599,7 @@ export type Database = {
           "current_version": number;
           "current_version_id": string | null;
           "description": string | null;
+          "entry_id": string | null;
           "hidden_at": string | null;
           "hidden_by": string | null;
           "id": string;
@@ -1310,6 +2630,7 @@ export type Database = {
           "current_leaf_id": string | null;
           "current_leaf_parent_id": string | null;
           "current_leaf_segment_start": number | null;
+          "entry_id": string | null;
           "expires_at": string | null;
           "forked_from_chat_id": string | null;
           "forked_from_message_id": string | null;
@@ -1333,6 +2654,100 @@ export type Database = {
         SetofOptions: {
           from: "*";
           to: "chats";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
+      "list_documents": { Args: { "agent_id"?: string }; Returns: Json };
+      "list_entities": {
+        Args: { "limit"?: number; "query"?: string; "type"?: string };
+        Returns: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "display_name": string;
+          "id": string;
+          "key": string;
+          "merged_into_id": string | null;
+          "metadata": NonNullable<Json>;
+          "type": string;
+          "updated_at": string;
+          "user_id": string;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "entities";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
+      "list_entries": {
+        Args: {
+          "before"?: string;
+          "entity_id"?: string;
+          "facet"?: string;
+          "from"?: string;
+          "goal_id"?: string;
+          "include_deleted"?: boolean;
+          "limit"?: number;
+          "to"?: string;
+        };
+        Returns: {
+          "body_markdown": string | null;
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "due_at": string | null;
+          "ends_at": string | null;
+          "facets": (string)[];
+          "frontmatter": NonNullable<Json>;
+          "id": string;
+          "occurred_at": string;
+          "source_app": string | null;
+          "starts_at": string | null;
+          "status": string | null;
+          "title": string | null;
+          "updated_at": string;
+          "user_id": string;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "entries";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
+      "list_goals": {
+        Args: Record<PropertyKey, never>;
+        Returns: {
+          "client_id": string;
+          "created_at": string;
+          "entry_count": number;
+          "id": string;
+          "parent_id": string;
+          "project_ids": (string)[];
+          "status": string;
+          "target_date": string;
+          "title": string;
+          "updated_at": string;
+        }[];
+      };
+      "list_habits": {
+        Args: Record<PropertyKey, never>;
+        Returns: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "id": string;
+          "name": string;
+          "schedule": NonNullable<Json>;
+          "target": number;
+          "updated_at": string;
+          "user_id": string;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "habit_definitions";
           isOneToOne: false;
           isSetofReturn: true;
         };
@@ -1374,6 +2789,161 @@ export type Database = {
           "up_to_message_id": string;
         }[];
       };
+      "list_themes": {
+        Args: Record<PropertyKey, never>;
+        Returns: {
+          "category": string;
+          "created_at": string;
+          "description": string;
+          "display_name": string;
+          "id": string;
+          "name": string;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "themes";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
+      "list_timers": {
+        Args: { "running_only"?: boolean };
+        Returns: {
+          "created_at": string;
+          "entry_id": string | null;
+          "id": string;
+          "label": string;
+          "result_entry_id": string | null;
+          "started_at": string;
+          "stopped_at": string | null;
+          "updated_at": string;
+          "user_id": string;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "timers";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
+      "list_trackers": {
+        Args: Record<PropertyKey, never>;
+        Returns: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "id": string;
+          "kind": string;
+          "name": string;
+          "unit": string | null;
+          "updated_at": string;
+          "user_id": string;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "tracker_definitions";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
+      "list_views": {
+        Args: Record<PropertyKey, never>;
+        Returns: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "id": string;
+          "name": string;
+          "query": NonNullable<Json>;
+          "updated_at": string;
+          "user_id": string;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "saved_views";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
+      "log_habit": {
+        Args: { "date"?: string; "habit_id": string; "note"?: string; "value"?: number };
+        Returns: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "habit_id": string;
+          "id": string;
+          "local_date": string;
+          "note": string | null;
+          "updated_at": string;
+          "user_id": string;
+          "value": number;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "habit_instances";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "log_meal": {
+        Args: { "client_id"?: string; "eaten_at"?: string; "entry_id"?: string; "items"?: Json; "meal_type"?: string };
+        Returns: Json;
+      };
+      "log_tracker": {
+        Args: { "at"?: string; "client_id"?: string; "note"?: string; "tracker_id": string; "value": number };
+        Returns: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "id": string;
+          "note": string | null;
+          "recorded_at": string;
+          "tracker_id": string;
+          "updated_at": string;
+          "user_id": string;
+          "value": number;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "tracker_logs";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "log_workout": {
+        Args: {
+          "client_id"?: string;
+          "ended_at"?: string;
+          "entry_id"?: string;
+          "kind"?: string;
+          "rows"?: Json;
+          "started_at"?: string;
+        };
+        Returns: Json;
+      };
+      "merge_entities": {
+        Args: { "from_id": string; "into_id": string };
+        Returns: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "display_name": string;
+          "id": string;
+          "key": string;
+          "merged_into_id": string | null;
+          "metadata": NonNullable<Json>;
+          "type": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "entities";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "record_conversation": {
         Args: {
           "agent_name"?: string;
@@ -1391,11 +2961,88 @@ export type Database = {
         };
       };
       "remove_chat_member": { Args: { "chat_id": string; "user_id": string }; Returns: boolean };
+      "request_dream_image": {
+        Args: { "entry_id": string; "prompt": string };
+        Returns: {
+          "created_at": string;
+          "entry_id": string;
+          "error": string | null;
+          "id": string;
+          "prompt": string;
+          "status": string;
+          "storage_path": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "dream_images";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "restore_entry": {
+        Args: { "entry_id": string };
+        Returns: {
+          "body_markdown": string | null;
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "due_at": string | null;
+          "ends_at": string | null;
+          "facets": (string)[];
+          "frontmatter": NonNullable<Json>;
+          "id": string;
+          "occurred_at": string;
+          "source_app": string | null;
+          "starts_at": string | null;
+          "status": string | null;
+          "title": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "entries";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "revert_artifact": {
         Args: { "artifact_id": string; "change_summary"?: string; "message_id"?: string; "to_version": number };
         Returns: Json;
       };
       "revoke_share": { Args: { "share_id": string }; Returns: boolean };
+      "save_interpretation": {
+        Args: {
+          "agent_id": string;
+          "change_summary"?: string;
+          "content"?: string;
+          "content_json"?: Json;
+          "entry_id": string;
+          "expected_version"?: number;
+        };
+        Returns: Json;
+      };
+      "save_view": {
+        Args: { "name"?: string; "query"?: Json };
+        Returns: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "id": string;
+          "name": string;
+          "query": NonNullable<Json>;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "saved_views";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "search_messages": {
         Args: { "chat_id"?: string; "limit"?: number; "query": string };
         Returns: Database["public"]["CompositeTypes"]["message_search_hit"][];
@@ -1420,6 +3067,7 @@ export type Database = {
           "current_leaf_id": string | null;
           "current_leaf_parent_id": string | null;
           "current_leaf_segment_start": number | null;
+          "entry_id": string | null;
           "expires_at": string | null;
           "forked_from_chat_id": string | null;
           "forked_from_message_id": string | null;
@@ -1447,6 +3095,50 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "set_dream_image": {
+        Args: { "error"?: string; "image_id": string; "status": string; "storage_path"?: string };
+        Returns: {
+          "created_at": string;
+          "entry_id": string;
+          "error": string | null;
+          "id": string;
+          "prompt": string;
+          "status": string;
+          "storage_path": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "dream_images";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "set_dream_transcription": {
+        Args: { "entry_id": string; "error"?: string; "status": string; "transcript"?: string };
+        Returns: {
+          "audio_path": string | null;
+          "created_at": string;
+          "dreamt_on": string;
+          "entry_id": string;
+          "lucid": boolean;
+          "mood": string | null;
+          "transcribed_at": string | null;
+          "transcript": string | null;
+          "transcription_error": string | null;
+          "transcription_status": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "dream_details";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "set_entry_themes": { Args: { "entry_id": string; "replace"?: boolean; "themes": Json }; Returns: Json };
       "share_chat": {
         Args: { "chat_id": string; "expires_at"?: string; "up_to_message_id"?: string };
         Returns: Database["public"]["CompositeTypes"]["chat_share_token"];
@@ -1457,6 +3149,27 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "start_timer": {
+        Args: { "entry_id"?: string; "label"?: string };
+        Returns: {
+          "created_at": string;
+          "entry_id": string | null;
+          "id": string;
+          "label": string;
+          "result_entry_id": string | null;
+          "started_at": string;
+          "stopped_at": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "timers";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "stop_timer": { Args: { "timer_id": string }; Returns: Json };
       "unhide_artifact": {
         Args: { "artifact_id": string };
         Returns: {
@@ -1466,6 +3179,7 @@ export type Database = {
           "current_version": number;
           "current_version_id": string | null;
           "description": string | null;
+          "entry_id": string | null;
           "hidden_at": string | null;
           "hidden_by": string | null;
           "id": string;
@@ -1483,6 +3197,7 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "unlink_project_goal": { Args: { "goal_id": string; "project_id": string }; Returns: boolean };
       "update_artifact": {
         Args: { "artifact_id": string; "description"?: string; "title"?: string };
         Returns: {
@@ -1492,6 +3207,7 @@ export type Database = {
           "current_version": number;
           "current_version_id": string | null;
           "description": string | null;
+          "entry_id": string | null;
           "hidden_at": string | null;
           "hidden_by": string | null;
           "id": string;
@@ -1530,6 +3246,7 @@ export type Database = {
           "current_leaf_id": string | null;
           "current_leaf_parent_id": string | null;
           "current_leaf_segment_start": number | null;
+          "entry_id": string | null;
           "expires_at": string | null;
           "forked_from_chat_id": string | null;
           "forked_from_message_id": string | null;
@@ -1556,6 +3273,10 @@ export type Database = {
           isOneToOne: true;
           isSetofReturn: false;
         };
+      };
+      "update_dream": {
+        Args: { "dreamt_on"?: string; "entry_id": string; "lucid"?: boolean; "mood"?: string };
+        Returns: Json;
       };
       "update_my_profile": {
         Args: { "avatar_url"?: string; "display_name"?: string; "settings"?: Json; "timezone"?: string };
@@ -1608,6 +3329,97 @@ export type Database = {
         SetofOptions: {
           from: "*";
           to: "projects";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "upsert_entities": {
+        Args: { "entities": Json };
+        Returns: {
+          "display_name": string;
+          "id": string;
+          "key": string;
+          "ordinal": number;
+          "type": string;
+        }[];
+      };
+      "upsert_entry": {
+        Args: {
+          "body_markdown"?: string;
+          "client_id"?: string;
+          "due_at"?: string;
+          "ends_at"?: string;
+          "entity_keys"?: Json;
+          "facets"?: (string)[];
+          "frontmatter"?: Json;
+          "goal_ids"?: (string)[];
+          "id"?: string;
+          "occurred_at"?: string;
+          "project_ids"?: (string)[];
+          "source_app"?: string;
+          "starts_at"?: string;
+          "status"?: string;
+          "title"?: string;
+        };
+        Returns: Json;
+      };
+      "upsert_goal": {
+        Args: { "id"?: string; "parent_id"?: string; "status"?: string; "target_date"?: string; "title"?: string };
+        Returns: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "id": string;
+          "parent_id": string | null;
+          "status": string;
+          "target_date": string | null;
+          "title": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "goals";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "upsert_habit": {
+        Args: { "id"?: string; "name"?: string; "schedule"?: Json; "target"?: number };
+        Returns: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "id": string;
+          "name": string;
+          "schedule": NonNullable<Json>;
+          "target": number;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "habit_definitions";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "upsert_tracker": {
+        Args: { "id"?: string; "kind"?: string; "name"?: string; "unit"?: string };
+        Returns: {
+          "client_id": string | null;
+          "created_at": string;
+          "deleted_at": string | null;
+          "id": string;
+          "kind": string;
+          "name": string;
+          "unit": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "tracker_definitions";
           isOneToOne: true;
           isSetofReturn: false;
         };

@@ -29,6 +29,7 @@ export const REFERENCE_TABLES: readonly ReferenceTable[] = [
   { table: "public.agents", where: "owner_id is null", key: ["name"], ignore: ["id", "created_at", "updated_at"] },
   { table: "public.model_prices", key: ["model", "effective_from"] },
   { table: "private.scheduled_jobs", key: ["name"] },
+  { table: "public.themes", key: ["name"], ignore: ["id", "created_at"] },
 ];
 
 /** kind + name → detail, e.g. "function private.now()" → its definition, owner and ACL. */

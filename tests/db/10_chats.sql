@@ -36,7 +36,7 @@ select ok(not has_table_privilege('authenticated', 'public.messages', 'update')
   and not has_column_privilege('authenticated', 'public.messages', 'sequence_number', 'insert')
   and not has_column_privilege('authenticated', 'public.messages', 'author_id', 'insert'),
   'users cannot choose sequence numbers or authors, nor change or delete messages');
-select function_privs_are('public', 'create_chat', array['text', 'uuid', 'uuid', 'text', 'text', 'jsonb', 'timestamptz'],
+select function_privs_are('public', 'create_chat', array['text', 'uuid', 'uuid', 'text', 'text', 'jsonb', 'timestamptz', 'uuid'],
   'anon', array[]::text[], 'anon cannot call create_chat');
 select function_privs_are('public', 'list_chats', array['integer', 'text', 'boolean'], 'authenticated', array['EXECUTE']);
 select function_privs_are('public', 'list_agents', array[]::text[], 'anon', array[]::text[], 'anon cannot list agents');

@@ -3,7 +3,8 @@
 begin;
 select plan(20);
 
-select policies_are('realtime', 'messages', array['messages_select_chat_reader'], 'one policy admits chat readers to broadcasts');
+select policies_are('realtime', 'messages', array['messages_select_chat_reader', 'messages_select_own_user_topic'],
+  'one policy admits chat readers to chat topics, one each user to their own user topic (59_journal_realtime.sql)');
 select ok(exists (select 1 from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'messages'),
   'messages are in the supabase_realtime publication');
 select ok(exists (select 1 from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'chats'),

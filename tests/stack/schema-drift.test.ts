@@ -139,13 +139,13 @@ for (const kind of testEngines()) {
         for (const file of await sqlFiles(SCHEMAS_DIR)) {
           const name = file.split("/").at(-1)!;
           let text = await Deno.readTextFile(file);
-          if (name === "00_foundation.sql") {
+          if (name === "000_foundation.sql") {
             text = text.replace(
               "comment on function private.now() is '",
               "comment on function private.now() is 'Changed without a migration. ",
             );
           }
-          if (name === "31_chats.sql") text = text.replace("grant delete on public.chats to authenticated;\n", "");
+          if (name === "110_chats.sql") text = text.replace("grant delete on public.chats to authenticated;\n", "");
           await Deno.writeTextFile(join(dir, name), text);
         }
         const problems = await schemaDrift(kind, { schemasDir: dir });

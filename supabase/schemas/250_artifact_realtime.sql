@@ -1,5 +1,5 @@
 -- Realtime for artifacts: a new version, and a renamed, hidden or shown artifact, are broadcast on
--- the chat's private topic chat:<chat_id> (75_realtime.sql). The payload is what a chat UI needs to
+-- the chat's private topic chat:<chat_id> (195_realtime.sql). The payload is what a chat UI needs to
 -- show or refresh the artifact, never the content (which get_artifact returns). Artifacts of a
 -- project only have no chat topic and are not broadcast.
 

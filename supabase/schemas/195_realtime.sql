@@ -2,7 +2,7 @@
 -- chat:<chat_id>, which a policy on realtime.messages opens to those who can read the chat. The
 -- tables are also in the supabase_realtime publication for postgres_changes subscribers (whose
 -- rows Realtime filters through the tables' own RLS). New messages are broadcast by the placing
--- trigger (40_messages.sql).
+-- trigger (130_messages.sql).
 
 -- Security definer: broadcasting writes realtime.messages, which the writing user has no right to.
 create function private.broadcast_message_change()

@@ -1,13 +1,13 @@
 -- Artifacts with git-style immutable versions (OHM's create_artifact_with_version; Somni's
--- interpretations). An artifact belongs to a chat (and then to the chat's project, and no other) or
--- to a project alone; each change is a new version
+-- interpretations). An artifact belongs to a chat (and then to the chat's project, and no other), to
+-- a project alone, or to a journal entry (an interpretation, 380_dreams.sql); each change is a new version
 -- whose parent is the previous one, numbered 1, 2, 3… per artifact. A version never changes and is
 -- never deleted, except with its artifact; a revert appends a version with an old one's content.
 --
 -- Access follows the chat for a chat's artifact: its readers (owner, members) read the artifact, its
 -- versions and the rows materialised from them, its owner and editors write; a project's own
--- artifacts (without a chat) are its owner's. Anonymous visitors read artifacts only through a chat
--- share (get_shared_chat).
+-- artifacts (without a chat) are its owner's, an entry's artifact its entry's owner's alone (read
+-- and write). Anonymous visitors read artifacts only through a chat share (get_shared_chat).
 create table public.artifacts (
   id uuid primary key default gen_random_uuid(),
   -- Deleting the chat (or project) deletes the artifacts that belong to nothing else and unlinks
@@ -36,7 +36,12 @@ create table public.artifacts (
   -- clock time, so artifacts made in one transaction still list in the order they were made
   created_at timestamptz not null default clock_timestamp(),
   updated_at timestamptz not null default now(),
-  constraint artifacts_scope_check check (chat_id is not null or project_id is not null)
+  -- the journal entry an artifact belongs to instead of a chat or project (its foreign key and
+  -- the trigger that makes owner_id the entry's owner are in 380_dreams.sql, after entries)
+  entry_id uuid,
+  constraint artifacts_scope_check check (
+    (entry_id is null and (chat_id is not null or project_id is not null))
+    or (entry_id is not null and chat_id is null and project_id is null))
 );
 comment on table public.artifacts is
   'Artifacts: documents, BOMs, code, wiring, diagrams… produced in a chat and/or for a project, with immutable '
@@ -44,10 +49,13 @@ comment on table public.artifacts is
 comment on column public.artifacts.owner_id is 'The user who created the artifact.';
 comment on column public.artifacts.current_version is 'Number of the current (latest) version; 0 only while version 1 is being written.';
 comment on column public.artifacts.created_by_message_id is 'The message whose answer created the artifact (a message of chat_id).';
+comment on column public.artifacts.entry_id is
+  'The journal entry the artifact belongs to (an interpretation of a dream), instead of a chat or project.';
 comment on column public.artifacts.hidden_at is 'Soft delete: set by hide_artifact, cleared by unhide_artifact. Lists leave hidden artifacts out.';
 
 create index artifacts_chat_id_created_at_idx on public.artifacts (chat_id, created_at) where chat_id is not null;
 create index artifacts_project_id_type_idx on public.artifacts (project_id, type) where project_id is not null;
+create index artifacts_entry_id_idx on public.artifacts (entry_id) where entry_id is not null;
 -- a retried create_artifact_with_version finds what the first attempt made
 create unique index artifacts_created_by_message_id_type_title_key
   on public.artifacts (created_by_message_id, type, title) where created_by_message_id is not null;
@@ -161,13 +169,15 @@ as $$
 declare
   scope record;
 begin
-  select a.chat_id, a.project_id into scope from public.artifacts a where a.id = has_role_on_artifact.artifact_id;
-  return found and private.has_role_on_artifact_scope(scope.chat_id, scope.project_id, role);
+  select a.chat_id, a.project_id, a.entry_id, a.owner_id into scope from public.artifacts a
+  where a.id = has_role_on_artifact.artifact_id;
+  return found and (private.has_role_on_artifact_scope(scope.chat_id, scope.project_id, role)
+    or (scope.entry_id is not null and scope.owner_id = (select auth.uid())));
 end
 $$;
 comment on function private.has_role_on_artifact(uuid, text) is
   'Whether the calling user has at least the role on the artifact: viewer or null reads, editor writes (see '
-  'has_role_on_artifact_scope).';
+  'has_role_on_artifact_scope); an entry''s artifact is its owner''s.';
 grant execute on function private.has_role_on_artifact(uuid, text) to authenticated;
 
 -- Where a new artifact may be created: in a chat the caller writes to (it then belongs to the
@@ -198,23 +208,29 @@ grant execute on function private.can_create_artifact(uuid, uuid) to authenticat
 alter table public.artifacts enable row level security;
 revoke all on public.artifacts from anon, authenticated, service_role;
 grant select on public.artifacts to authenticated;
-grant insert (chat_id, project_id, type, title, description, created_by_message_id) on public.artifacts to authenticated;
+grant insert (chat_id, project_id, type, title, description, created_by_message_id, entry_id) on public.artifacts
+  to authenticated;
 grant update (title, description) on public.artifacts to authenticated;
 grant select, insert, delete on public.artifacts to service_role;
 grant update (title, description, hidden_at, hidden_by) on public.artifacts to service_role;
 
+-- An entry's artifact is its owner's (owner_id is the entry's owner: a trigger in 380_dreams.sql
+-- holds every writer to that).
 create policy artifacts_select_reader on public.artifacts
   for select to authenticated
-  using (private.has_role_on_artifact_scope(chat_id, project_id));
+  using (private.has_role_on_artifact_scope(chat_id, project_id)
+    or (entry_id is not null and owner_id = (select auth.uid())));
 
 create policy artifacts_insert_writer on public.artifacts
   for insert to authenticated
-  with check (owner_id = (select auth.uid()) and private.can_create_artifact(chat_id, project_id));
+  with check (owner_id = (select auth.uid()) and (private.can_create_artifact(chat_id, project_id) or entry_id is not null));
 
 create policy artifacts_update_writer on public.artifacts
   for update to authenticated
-  using (private.has_role_on_artifact_scope(chat_id, project_id, 'editor'))
-  with check (private.has_role_on_artifact_scope(chat_id, project_id, 'editor'));
+  using (private.has_role_on_artifact_scope(chat_id, project_id, 'editor')
+    or (entry_id is not null and owner_id = (select auth.uid())))
+  with check (private.has_role_on_artifact_scope(chat_id, project_id, 'editor')
+    or (entry_id is not null and owner_id = (select auth.uid())));
 
 alter table public.artifact_versions enable row level security;
 revoke all on public.artifact_versions from anon, authenticated, service_role;
@@ -396,7 +412,7 @@ as $$
   select to_jsonb(version) - 'content' - 'content_json'
     || jsonb_build_object('has_content', version.content is not null, 'has_content_json', version.content_json is not null)
 $$;
-grant execute on function private.artifact_version_summary(public.artifact_versions) to authenticated;
+grant execute on function private.artifact_version_summary(public.artifact_versions) to authenticated, service_role;
 
 -- Appends a version as the calling user (RLS applies): the common path of the write RPCs. Locks
 -- the artifact, checks expected_version (PT409 when stale), and writes nothing when the content
@@ -454,7 +470,9 @@ begin
     'version', private.artifact_version_summary(version));
 end
 $$;
-grant execute on function private.write_artifact_version(uuid, text, jsonb, text, text, uuid, integer, uuid) to authenticated;
+-- (the service role too: save_interpretation writes an interpreter's version for the entry's owner)
+grant execute on function private.write_artifact_version(uuid, text, jsonb, text, text, uuid, integer, uuid)
+  to authenticated, service_role;
 
 create function public.create_artifact_with_version(
   chat_id uuid,
@@ -804,7 +822,7 @@ declare
 begin
   select a.* into artifact from public.artifacts a where a.id = set_artifact_hidden.artifact_id for no key update;
   if not found or (select auth.uid()) is null
-    or not private.has_role_on_artifact_scope(artifact.chat_id, artifact.project_id, 'editor')
+    or not private.has_role_on_artifact(artifact.id, 'editor')
     or not (artifact.owner_id = (select auth.uid()) or private.has_role_on_chat(artifact.chat_id, 'owner')
       or private.owns_project(artifact.project_id)) then
     perform private.deny('artifact', set_artifact_hidden.artifact_id, 'hide or show it');

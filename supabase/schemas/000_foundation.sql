@@ -61,13 +61,15 @@ stable
 set search_path = ''
 as $$
 begin
-  raise exception '% not found', kind using errcode = 'PT404', hint = coalesce(not_found.hint, case kind
-    when 'chat' then 'The chat does not exist or you are not a member of it.'
-    when 'artifact' then 'The artifact does not exist or you cannot see it.'
-    when 'project' then 'The project does not exist or is not yours.'
-    when 'message' then 'The message does not exist or you are not a member of its chat.'
-    when 'profile' then 'Sign in first: every signed-in user has a profile.'
-    when 'shared chat' then 'The link is wrong, has expired or was revoked.'
+  raise exception '% not found', kind using errcode = 'PT404', hint = coalesce(not_found.hint, case
+    when kind = 'chat' then 'The chat does not exist or you are not a member of it.'
+    when kind = 'artifact' then 'The artifact does not exist or you cannot see it.'
+    when kind = 'project' then 'The project does not exist or is not yours.'
+    when kind = 'message' then 'The message does not exist or you are not a member of its chat.'
+    when kind = 'profile' then 'Sign in first: every signed-in user has a profile.'
+    when kind = 'shared chat' then 'The link is wrong, has expired or was revoked.'
+    when kind in ('entry', 'entity', 'goal', 'habit', 'tracker', 'timer', 'view', 'document', 'dream')
+      then pg_catalog.format('The %s does not exist or is not yours.', kind)
     else pg_catalog.format('The %s does not exist or you cannot see it.', kind)
   end);
 end

@@ -1,6 +1,6 @@
 -- Hardware projects (OHM): what a user is building, its goal and budget. A project has many chats
 -- and the artifacts they produce; its BOM, wiring and code are materialised from artifact versions
--- (82_hardware.sql).
+-- (220_hardware.sql).
 
 -- ISO 4217: the active currency codes (no funds, metals or test codes). BOM prices and project
 -- budgets are in one of these.

@@ -14,7 +14,7 @@ create table public.chats (
   ttl private.time_to_live,
   -- Deferred checks: deleting a source chat nulls both provenance columns of its forks through
   -- two separate actions, and each must not trip over the other's half-done state. (The foreign
-  -- key of forked_from_message_id is in 40_messages.sql.)
+  -- key of forked_from_message_id is in 130_messages.sql.)
   forked_from_chat_id uuid references public.chats (id) on delete set null deferrable initially deferred,
   forked_from_message_id uuid,
   current_leaf_id uuid,
@@ -39,6 +39,9 @@ create table public.chats (
   current_leaf_segment_start bigint,
   current_leaf_head_depth integer,
   current_leaf_ends_segment boolean not null default false,
+  -- A conversation about a journal entry (a dream): its foreign key and owner check are in
+  -- 380_dreams.sql, after entries.
+  entry_id uuid,
   constraint chats_owner_id_continuation_id_key unique (owner_id, continuation_id)
 )
 -- room on each page for the new versions of a chat row that every message writes (HOT updates)
@@ -66,6 +69,7 @@ comment on column public.chats.current_leaf_head_depth is
   'Internal: the depth of the first message of the current leaf''s segment (cached place of the leaf).';
 comment on column public.chats.current_leaf_ends_segment is
   'Internal: whether the current leaf is the last message of its segment (cached place of the leaf).';
+comment on column public.chats.entry_id is 'The journal entry (e.g. a dream) the chat is about, an entry of the chat''s owner.';
 
 -- list_chats reads it in minute order and sorts within a minute (an incremental sort)
 create index chats_owner_id_last_activity_minute_idx on public.chats (owner_id, last_activity_minute desc);
@@ -74,6 +78,7 @@ create index chats_project_id_idx on public.chats (project_id) where project_id 
 create index chats_forked_from_chat_id_idx on public.chats (forked_from_chat_id) where forked_from_chat_id is not null;
 create index chats_forked_from_message_id_idx on public.chats (forked_from_message_id) where forked_from_message_id is not null;
 create index chats_expires_at_idx on public.chats (expires_at) where expires_at is not null;
+create index chats_entry_id_idx on public.chats (entry_id) where entry_id is not null;
 
 -- Clients change chats through the RPCs; the grants are what those security invoker RPCs need,
 -- column by column, so counters, provenance and the leaf stay read-only. The service role may
@@ -81,7 +86,7 @@ create index chats_expires_at_idx on public.chats (expires_at) where expires_at 
 alter table public.chats enable row level security;
 revoke all on public.chats from anon, authenticated, service_role;
 grant select on public.chats to authenticated;
-grant insert (title, agent_id, project_id, continuation_id, phase, pinned, archived, metadata, expires_at, ttl)
+grant insert (title, agent_id, project_id, continuation_id, phase, pinned, archived, metadata, expires_at, ttl, entry_id)
   on public.chats to authenticated;
 grant update (title, agent_id, project_id, phase, pinned, archived, metadata, expires_at, ttl)
   on public.chats to authenticated;
@@ -89,11 +94,11 @@ grant delete on public.chats to authenticated;
 grant select, delete on public.chats to service_role;
 grant insert (id, owner_id, title, agent_id, project_id, continuation_id, phase, pinned, archived, metadata, expires_at,
   ttl, forked_from_chat_id, forked_from_message_id, last_sequence_number, message_count, input_tokens, output_tokens,
-  last_message_at, last_activity_at, last_activity_minute, created_at, updated_at)
+  last_message_at, last_activity_at, last_activity_minute, created_at, updated_at, entry_id)
   on public.chats to service_role;
 grant update (id, owner_id, title, agent_id, project_id, continuation_id, phase, pinned, archived, metadata, expires_at,
   ttl, forked_from_chat_id, forked_from_message_id, last_sequence_number, message_count, input_tokens, output_tokens,
-  last_message_at, last_activity_at, last_activity_minute, created_at, updated_at)
+  last_message_at, last_activity_at, last_activity_minute, created_at, updated_at, entry_id)
   on public.chats to service_role;
 
 -- Owner, or member: the membership set is computed once per statement (a hashed subplan), so a
@@ -158,7 +163,8 @@ create function public.create_chat(
   continuation_id text default null,
   phase text default null,
   metadata jsonb default null,
-  expires_at timestamptz default null
+  expires_at timestamptz default null,
+  entry_id uuid default null
 )
 returns public.chats
 language plpgsql
@@ -193,7 +199,7 @@ begin
     perform private.invalid_parameter('a continuation chat must expire between 1 minute and 366 days from now');
   end if;
 
-  insert into public.chats (title, agent_id, project_id, continuation_id, phase, metadata, expires_at, ttl)
+  insert into public.chats (title, agent_id, project_id, continuation_id, phase, metadata, expires_at, ttl, entry_id)
   values (
     private.clean_label(create_chat.title, 'title', 200, true),
     create_chat.agent_id,
@@ -203,7 +209,8 @@ begin
     coalesce(create_chat.metadata, '{}'),
     create_chat.expires_at,
     -- a continuation chat keeps the lifetime it was created with as its sliding TTL
-    case when create_chat.continuation_id is not null then create_chat.expires_at - clock end
+    case when create_chat.continuation_id is not null then create_chat.expires_at - clock end,
+    create_chat.entry_id
   )
   returning * into chat;
   return chat;
@@ -213,12 +220,13 @@ exception
       using errcode = '23505', hint = 'Use get_chat_by_continuation() to find it.';
 end
 $$;
-grant execute on function public.create_chat(text, uuid, uuid, text, text, jsonb, timestamptz) to authenticated;
-comment on function public.create_chat(text, uuid, uuid, text, text, jsonb, timestamptz) is
+grant execute on function public.create_chat(text, uuid, uuid, text, text, jsonb, timestamptz, uuid) to authenticated;
+comment on function public.create_chat(text, uuid, uuid, text, text, jsonb, timestamptz, uuid) is
   'Creates a chat owned by the caller and returns it (a chats row; its id is the chat''s URL id). All arguments are '
   'optional: an untitled chat takes its title from its first user message. A continuation chat with expires_at '
-  'keeps that lifetime as its sliding TTL. Errors: 22023 (400) invalid argument or unknown agent; '
-  '23505 (409) continuation_id already used by the caller; anon is denied (401).';
+  'keeps that lifetime as its sliding TTL. entry_id: a journal entry of the caller''s (e.g. a dream) the chat is '
+  'about; get_entry lists its chats. Errors: 22023 (400) invalid argument or unknown agent; PT404 (404) project or '
+  'entry not the caller''s; 23505 (409) continuation_id already used by the caller; anon is denied (401).';
 
 create function public.update_chat(
   chat_id uuid,
