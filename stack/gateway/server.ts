@@ -26,7 +26,7 @@ import { bearerToken, jsonResponse } from "./http.ts";
 import { type JwtClaims, JwtError, JwtVerifier } from "./jwt.ts";
 import type { Keys } from "./keys.ts";
 import { type Caller, handleRpc } from "./rpc.ts";
-import { type Realtime, startRealtime } from "../realtime/server.ts";
+import { type Realtime, type RealtimeOptions, startRealtime } from "../realtime/server.ts";
 
 export interface GatewayOptions {
   engine: Engine;
@@ -48,6 +48,8 @@ export interface GatewayOptions {
   log?: (line: string) => void;
   /** Log one line per request. */
   logRequests?: boolean;
+  /** Realtime settings (e.g. how many unsent bytes disconnect a slow client). */
+  realtime?: Pick<RealtimeOptions, "maxBufferedBytes" | "maxPayloadBytes">;
 }
 
 export interface Gateway {
@@ -86,7 +88,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const verifier = new JwtVerifier(keys.key);
   let realtime: Realtime;
   try {
-    realtime = await startRealtime({ engine, verifier, log });
+    realtime = await startRealtime({ engine, verifier, log, ...options.realtime });
   } catch (e) {
     await catalog.stop();
     await ownPool?.close();

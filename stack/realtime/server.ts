@@ -21,8 +21,9 @@
  * - Tokens: an `access_token` message re-authorises the channel (a private channel whose read
  *   access was withdrawn is closed); a token that expires closes the channel with a `system`
  *   message, as Supabase does.
- * - A slow client: messages are queued per socket; one whose queue passes `maxBufferedBytes` is
- *   disconnected (it reconnects and joins again), without holding back anyone else.
+ * - A slow client: messages are queued per socket (sending never waits); one whose queue stays over
+ *   `maxBufferedBytes` for a second is disconnected (realtime-js then
+ *   reconnects and joins again), without holding back anyone else.
  */
 import { type Db, serverDb } from "../db/client.ts";
 import type { Engine } from "../db/engine.ts";
@@ -68,7 +69,7 @@ export interface RealtimeOptions {
   engine: Engine;
   verifier: JwtVerifier;
   log?: (line: string) => void;
-  /** A socket whose unsent messages pass this is disconnected (default 16 MiB). */
+  /** A socket whose unsent messages stay over this for a second is disconnected (default 16 MiB). */
   maxBufferedBytes?: number;
   /** Largest broadcast or track payload (default 3,000 KB, Supabase's default). */
   maxPayloadBytes?: number;
@@ -97,6 +98,10 @@ class Socket {
   readonly channels = new Map<string, Channel>();
   private queue: Promise<void> = Promise.resolve();
   closed = false;
+  /** Its queue was over the limit at the last check. */
+  over = false;
+  /** Set by the server: forget the socket (its channels close). */
+  onGone: () => void = () => {};
 
   constructor(
     readonly ws: WebSocket,
@@ -114,13 +119,28 @@ class Socket {
 
   send(frame: string | Uint8Array): void {
     if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
-    if (this.ws.bufferedAmount > this.maxBuffered) {
-      this.log(`realtime: a client reads too slowly (${this.ws.bufferedAmount} bytes queued): disconnecting it`);
-      this.closed = true;
-      this.ws.close(1013, "too slow: messages were piling up");
-      return;
-    }
     this.ws.send(frame);
+  }
+
+  /**
+   * Called every second: a queue over the limit at two checks in a row means a slow client (one
+   * delivery can pass it for a moment: a batch is sent at once).
+   */
+  check(): void {
+    if (this.closed) return;
+    const over = this.ws.bufferedAmount > this.maxBuffered;
+    if (over && this.over) this.drop();
+    this.over = over;
+  }
+
+  private drop(): void {
+    this.log(`realtime: a client reads too slowly (${this.ws.bufferedAmount} bytes queued): disconnecting it`);
+    this.closed = true;
+    // it will not read the closing handshake either: forget it now
+    this.onGone();
+    try {
+      this.ws.close(1013, "too slow: messages were piling up");
+    } catch { /* already closing */ }
   }
 
   reply(to: Pick<Message, "joinRef" | "ref" | "topic">, status: "ok" | "error", response: unknown = {}): void {
@@ -752,10 +772,14 @@ export async function startRealtime(options: RealtimeOptions): Promise<Realtime>
     }
   }
 
+  const slowCheck = setInterval(() => {
+    for (const socket of sockets) socket.check();
+  }, 1000);
   const capture = new Capture({ engine, db, deliver, log });
   try {
     await capture.start();
   } catch (e) {
+    clearInterval(slowCheck);
     await ownDb?.close();
     throw e;
   }
@@ -781,11 +805,12 @@ export async function startRealtime(options: RealtimeOptions): Promise<Realtime>
     const socket = new Socket(ws, vsn, headers, apikey, maxBuffered, log);
     sockets.add(socket);
     ws.onmessage = (event) => socket.serial(() => receive(socket, event.data));
-    ws.onclose = () => {
+    socket.onGone = () => {
       socket.closed = true;
       sockets.delete(socket);
       for (const channel of [...socket.channels.values()]) close(channel, false);
     };
+    ws.onclose = () => socket.onGone();
     ws.onerror = () => {};
     return response;
   }
@@ -797,6 +822,7 @@ export async function startRealtime(options: RealtimeOptions): Promise<Realtime>
     },
     capture,
     async stop() {
+      clearInterval(slowCheck);
       for (const socket of [...sockets]) {
         socket.closed = true;
         for (const channel of [...socket.channels.values()]) close(channel, false);
