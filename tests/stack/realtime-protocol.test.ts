@@ -4,6 +4,8 @@
  * the wal2json-shaped changes given to realtime.apply_rls.
  */
 import assert from "node:assert/strict";
+// realtime-js itself is not in the import map (supabase-js brings it); its serializer is what clients run
+// deno-lint-ignore no-import-prefix
 import * as serializerModule from "npm:@supabase/realtime-js@2.109.0/dist/module/lib/serializer.js";
 import {
   decodeFrame,
