@@ -1,6 +1,6 @@
 -- Local platform: Supabase Realtime's database side. realtime.send() stores a broadcast in
--- realtime.messages exactly as on Supabase (where the Realtime server then delivers it to
--- subscribers the table's RLS policies admit); locally the rows are what would be broadcast.
+-- realtime.messages exactly as on Supabase, and the Realtime server (locally stack/realtime/)
+-- delivers it to the subscribers of its topic that the table's RLS policies admit.
 
 create schema if not exists realtime;
 grant usage on schema realtime to postgres, anon, authenticated, service_role;
@@ -29,20 +29,31 @@ as $$
   select nullif(current_setting('realtime.topic', true), '')::text;
 $$;
 
+-- As Supabase's current realtime.send: the message's id is also put into the payload (unless the
+-- payload has one), so subscribers can tell messages apart.
 create or replace function realtime.send(payload jsonb, event text, topic text, private boolean default true)
 returns void
 language plpgsql
 as $$
+declare
+  generated_id uuid;
+  final_payload jsonb;
 begin
   begin
+    generated_id := gen_random_uuid();
+    if payload ? 'id' then
+      final_payload := payload;
+    else
+      final_payload := jsonb_set(payload, '{id}', to_jsonb(generated_id));
+    end if;
     -- Set the topic configuration
     execute format('set local realtime.topic to %L', topic);
-    insert into realtime.messages (payload, event, topic, private, extension)
-    values (payload, event, topic, private, 'broadcast');
+    insert into realtime.messages (id, payload, event, topic, private, extension)
+    values (generated_id, final_payload, event, topic, private, 'broadcast');
   exception
     when others then
       -- As on Supabase: a failed broadcast never fails the writer's transaction.
-      raise warning 'ErrorSendingBroadcastMessage: %', sqlerrm;
+      raise warning 'WarnSendingBroadcastMessage: %', sqlerrm;
   end;
 end;
 $$;

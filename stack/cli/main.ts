@@ -102,6 +102,7 @@ Parley is running (${engine.kind}), ready in ${seconds}s.
     REST (RPC)      ${gateway.url}/rest/v1/rpc/<function>
     Auth            ${gateway.url}/auth/v1
     Functions       ${gateway.url}/functions/v1/<name>
+    Realtime        ${gateway.url.replace("http", "ws")}/realtime/v1/websocket
   anon key          ${gateway.keys.anonKey}
   service_role key  ${gateway.keys.serviceRoleKey}
   JWT secret        ${gateway.keys.jwtSecret}

@@ -5,6 +5,7 @@
  *   /rest/v1/rpc/<fn>   PostgREST's RPC (rpc.ts)          apikey required, JWT → role
  *   /auth/v1/*          Supabase Auth, email/password (auth.ts)   apikey required
  *   /functions/v1/<fn>  Edge Functions in Deno (functions.ts)     verify_jwt per function
+ *   /realtime/v1/websocket  Supabase Realtime (../realtime/)      apikey required
  *
  * It plays the API gateway's part too (Kong on Supabase): the `apikey` must be the anon or
  * service_role key, CORS is answered for /rest and /auth, and unknown routes get Kong's 404.
@@ -25,6 +26,7 @@ import { bearerToken, jsonResponse } from "./http.ts";
 import { type JwtClaims, JwtError, JwtVerifier } from "./jwt.ts";
 import type { Keys } from "./keys.ts";
 import { type Caller, handleRpc } from "./rpc.ts";
+import { type Realtime, type RealtimeOptions, startRealtime } from "../realtime/server.ts";
 
 export interface GatewayOptions {
   engine: Engine;
@@ -46,6 +48,8 @@ export interface GatewayOptions {
   log?: (line: string) => void;
   /** Log one line per request. */
   logRequests?: boolean;
+  /** Realtime settings (e.g. how many unsent bytes disconnect a slow client). */
+  realtime?: Pick<RealtimeOptions, "maxBufferedBytes" | "maxPayloadBytes">;
 }
 
 export interface Gateway {
@@ -54,6 +58,7 @@ export interface Gateway {
   readonly keys: Keys;
   readonly catalog: Catalog;
   readonly functions: FunctionsRunner;
+  readonly realtime: Realtime;
   stop(): Promise<void>;
 }
 
@@ -81,6 +86,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw e;
   }
   const verifier = new JwtVerifier(keys.key);
+  let realtime: Realtime;
+  try {
+    realtime = await startRealtime({ engine, verifier, log, ...options.realtime });
+  } catch (e) {
+    await catalog.stop();
+    await ownPool?.close();
+    throw e;
+  }
   let url = "";
   const functions = new FunctionsRunner({
     dir: options.functionsDir ?? join(ROOT, "functions"),
@@ -149,7 +162,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const route = async (req: Request, url: URL, info: Deno.ServeHandlerInfo): Promise<Response> => {
     const path = url.pathname;
     if (path.startsWith("/functions/v1/")) return await functions.handle(req, url);
-    const service = path.startsWith("/rest/v1/") ? "rest" : path.startsWith("/auth/v1/") ? "auth" : null;
+    const service = path.startsWith("/rest/v1/")
+      ? "rest"
+      : path.startsWith("/auth/v1/")
+      ? "auth"
+      : path.startsWith("/realtime/v1/")
+      ? "realtime"
+      : null;
     if (!service) return jsonResponse(404, { message: "no Route matched with those values" }, corsHeaders(req));
     if (req.method === "OPTIONS") return preflight(req);
     const cors = corsHeaders(req);
@@ -166,6 +185,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         hint: "Double check your Supabase `anon` or `service_role` API key.",
       }, cors);
     }
+    if (service === "realtime") return realtime.handle(req, url);
     const res = service === "rest"
       ? await rest(req, url, apikey)
       : await handleAuth(req, url, path.slice("/auth/v1".length), {
@@ -207,7 +227,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     keys,
     catalog,
     functions,
+    realtime,
     async stop() {
+      await realtime.stop().catch((e) => log(`realtime: ${(e as Error).message}`));
       await functions.stop();
       await server.shutdown();
       await catalog.stop();
