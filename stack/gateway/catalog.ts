@@ -79,6 +79,11 @@ export interface Table {
   columns: Map<string, Column>;
   /** Functions taking this table's row (`schema.name`), usable as columns. */
   computed: Map<string, { schema: string; name: string }>;
+  /**
+   * Functions taking any row (`count`, `row_to_json`…): Postgres reads `t.count` as `count(t)`, so
+   * PostgREST's `select=count` inside an embed counts its rows. Shared by all tables.
+   */
+  generic: Set<string>;
 }
 
 export type Cardinality =
@@ -409,6 +414,16 @@ from api_roles r
 
 const TIMEZONES_SQL = `select name from pg_catalog.pg_timezone_names`;
 
+/** Functions (and aggregates) of one argument that any row can be given (`any`, `anyelement`, `record`…). */
+const GENERIC_ROW_FUNCTIONS_SQL = `
+select distinct p.proname as name
+from pg_catalog.pg_proc p
+join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+where n.nspname = any($1::text[]) and p.pronargs >= 1 and p.pronargs - p.pronargdefaults <= 1
+  and p.proargtypes[0] in ('pg_catalog."any"'::pg_catalog.regtype, 'pg_catalog.anyelement'::pg_catalog.regtype,
+    'pg_catalog.record'::pg_catalog.regtype, 'pg_catalog.anycompatible'::pg_catalog.regtype)
+`;
+
 /** SQL's own names for types (what `::cast` may say besides a pg_type name). */
 const SQL_TYPE_NAMES = [
   "bigint",
@@ -615,24 +630,30 @@ export class Catalog {
   private async load(): Promise<void> {
     const arr = (list: string[]) => `{${list.map((s) => `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`)}}`;
     const schemaArray = arr(this.schemas);
-    const [functionRows, tableRows, m2oRows, computedRows, keyDepRows, typeRows, roleRows, tzRows] = await this.db
-      .transaction(async (tx) => {
-        // as PostgREST: an empty search_path, so every name comes schema-qualified
-        await tx.exec("set local search_path = ''");
-        return [
-          await tx.query<FunctionRow>(FUNCTIONS_SQL, [schemaArray]),
-          await tx.query<TableRow>(TABLES_SQL, [schemaArray]),
-          await tx.query<M2ORow>(M2O_SQL),
-          await tx.query<ComputedRow>(COMPUTED_SQL),
-          await tx.query<KeyDepRow>(VIEW_KEY_DEPS_SQL, [schemaArray, arr(this.extraSearchPath)]),
-          await tx.query<{ name: string; schema: string }>(
-            TYPES_SQL,
-            [arr([...new Set(["pg_catalog", ...this.schemas, ...this.extraSearchPath])])],
-          ),
-          await tx.query<{ role: string; settings: string[] | string }>(ROLES_SQL),
-          await tx.query<{ name: string }>(TIMEZONES_SQL),
-        ] as const;
-      });
+    const [functionRows, tableRows, m2oRows, computedRows, keyDepRows, typeRows, roleRows, tzRows, genericRows] =
+      await this
+        .db
+        .transaction(async (tx) => {
+          // as PostgREST: an empty search_path, so every name comes schema-qualified
+          await tx.exec("set local search_path = ''");
+          return [
+            await tx.query<FunctionRow>(FUNCTIONS_SQL, [schemaArray]),
+            await tx.query<TableRow>(TABLES_SQL, [schemaArray]),
+            await tx.query<M2ORow>(M2O_SQL),
+            await tx.query<ComputedRow>(COMPUTED_SQL),
+            await tx.query<KeyDepRow>(VIEW_KEY_DEPS_SQL, [schemaArray, arr(this.extraSearchPath)]),
+            await tx.query<{ name: string; schema: string }>(
+              TYPES_SQL,
+              [arr([...new Set(["pg_catalog", ...this.schemas, ...this.extraSearchPath])])],
+            ),
+            await tx.query<{ role: string; settings: string[] | string }>(ROLES_SQL),
+            await tx.query<{ name: string }>(TIMEZONES_SQL),
+            await tx.query<{ name: string }>(
+              GENERIC_ROW_FUNCTIONS_SQL,
+              [arr([...new Set(["pg_catalog", ...this.schemas, ...this.extraSearchPath])])],
+            ),
+          ] as const;
+        });
 
     const byName = new Map<string, RpcFunction[]>();
     for (const row of functionRows) {
@@ -642,6 +663,7 @@ export class Catalog {
     }
 
     const tables = new Map<string, Table>();
+    const generic = new Set(genericRows.map((r) => r.name));
     for (const row of tableRows) {
       const columns = new Map<string, Column>();
       for (const c of json(row.columns)) columns.set(c.name, c);
@@ -655,6 +677,7 @@ export class Catalog {
         pk: json(row.pk),
         columns,
         computed: new Map(),
+        generic,
       });
     }
 

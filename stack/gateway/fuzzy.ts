@@ -1,7 +1,8 @@
 /**
  * The fuzzy string set PostgREST uses for its "Perhaps you meant …" hints (Haskell's `fuzzyset`
  * 0.2, a port of fuzzyset.js): n-gram cosine similarity (gram sizes 3 then 2), the best 50
- * re-scored by Levenshtein distance, kept from a score of 0.33. Written here rather than taken from
+ * re-scored by Levenshtein distance, kept from a score of 0.33 (PostgREST 13 and later ask 0.75 for
+ * function and table names, so that a hint reveals only a close name). Written here rather than taken from
  * npm: fuzzyset.js 1.x is not under an open-source licence.
  */
 
@@ -73,7 +74,7 @@ export class FuzzySet {
     return [];
   }
 
-  getOne(value: string): string | null {
-    return this.get(value)[0]?.[1] ?? null;
+  getOne(value: string, minScore = 0.33): string | null {
+    return this.get(value, minScore)[0]?.[1] ?? null;
   }
 }

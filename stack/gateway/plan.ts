@@ -236,7 +236,8 @@ function resolveField(node: ReadPlan, field: Field): ResolvedField {
     const json = column.type === "json" || column.type === "jsonb";
     return { name: field.name, json: field.json, toJson: field.json.length > 0 && !json, type: column.type };
   }
-  const known = node.table?.computed.has(field.name) || node.knownColumns?.includes(field.name) ||
+  const known = node.table?.computed.has(field.name) || node.table?.generic.has(field.name) ||
+    node.knownColumns?.includes(field.name) ||
     (field.name === "*" && field.json.length === 0);
   if (!known) throw unknownColumn(qualifier(node), field.name);
   return { name: field.name, json: field.json, toJson: field.json.length > 0, type: "" };

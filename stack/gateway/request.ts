@@ -475,7 +475,7 @@ export function requestSettings(
   caller: Caller,
   catalog: Catalog,
   api: ApiSettings,
-  o: { schema: string; readOnly: boolean; timezone?: string | null },
+  o: { schema: string; readOnly: boolean; timezone?: string | null; plan?: boolean },
 ): [string, string][] {
   const role = catalog.role(caller.role);
   if (!role) {
@@ -502,6 +502,8 @@ export function requestSettings(
     ["request.headers", JSON.stringify(headers)],
     ["request.cookies", JSON.stringify(cookies)],
     ...(o.timezone ? [["timezone", o.timezone] as [string, string]] : []),
+    // a plan shows its query identifier, as where pg_stat_statements is loaded (Supabase)
+    ...(o.plan ? [["compute_query_id", "on"] as [string, string]] : []),
     ["role", caller.role],
   ];
 }

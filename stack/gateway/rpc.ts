@@ -178,6 +178,7 @@ async function call(
     schema: o.schema,
     readOnly: o.read,
     timezone: prefer.timezone,
+    plan: media.kind === "plan",
   });
   const object = m.kind === "object" && media.kind !== "plan";
   const check = (rows: ResultRow[]) => {
@@ -246,7 +247,15 @@ async function resolve(
   }
   if (r.length === 1) return r[0];
   if (r.length > 1) {
-    const sorted = [...r].sort((a, b) => a.params.length - b.params.length);
+    // Haskell's derived order on the parameter lists: (name, type) element by element
+    const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+    const sorted = [...r].sort((a, b) => {
+      for (let i = 0; i < Math.min(a.params.length, b.params.length); i++) {
+        const c = cmp(a.params[i].name, b.params[i].name) || cmp(a.params[i].type, b.params[i].type);
+        if (c) return c;
+      }
+      return a.params.length - b.params.length;
+    });
     throw pgrstError(
       300,
       "PGRST203",
@@ -326,7 +335,7 @@ function noRpc(options: RestOptions, schema: string, name: string, args: Args, s
   if (!onlySingle) {
     const overloads = catalog.functions(schema, name);
     const listText = (l: string[]) => `(${[...l].sort().join(", ")})`;
-    const possible = overloads.length === 0 ? new FuzzySet(catalog.names(schema)).getOne(name) : (() => {
+    const possible = overloads.length === 0 ? new FuzzySet(catalog.names(schema)).getOne(name, 0.75) : (() => {
       const m = new FuzzySet(overloads.map((o) => listText(o.params.map((p) => p.name)))).getOne(listText(keys));
       return m === null ? null : `${name}${m}`;
     })();

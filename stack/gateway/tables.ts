@@ -16,6 +16,7 @@
  */
 import type { Table } from "./catalog.ts";
 import { ApiError, fromDatabaseError, pgrstError } from "./errors.ts";
+import { FuzzySet } from "./fuzzy.ts";
 import type { Statement } from "./executor.ts";
 import {
   buildReadPlan,
@@ -81,8 +82,15 @@ export async function handleTable(
     table = catalog.table(schema, name);
   }
   if (!table) {
-    // what Postgres answers PostgREST 12 for a relation it does not have
-    throw pgrstError(404, "42P01", `relation "${schema}.${name}" does not exist`);
+    // PostgREST 13's answer (12 let Postgres answer 42P01 `relation "…" does not exist`, also a 404)
+    const close = new FuzzySet(catalog.tableNames(schema)).getOne(name, 0.75);
+    throw pgrstError(
+      404,
+      "PGRST205",
+      `Could not find the table '${schema}.${name}' in the schema cache`,
+      null,
+      close === null ? null : `Perhaps you meant the table '${schema}.${close}'`,
+    );
   }
   const read = method === "GET" || method === "HEAD";
   const qp = parseQueryParams(url.searchParams, false);
@@ -90,8 +98,14 @@ export async function handleTable(
   const ctx: PlanContext = { catalog, api: options.api, schema, mutation: !read, fromSource: !read };
   const profile: Record<string, string> = negotiated ? { "content-profile": schema } : {};
   const rollback = shouldRollback(prefer, catalog.config);
+  const plan = (req.headers.get("accept") ?? "").includes("application/vnd.pgrst.plan");
   const settings = () =>
-    requestSettings(req, url, caller, catalog, options.api, { schema, readOnly: read, timezone: prefer.timezone });
+    requestSettings(req, url, caller, catalog, options.api, {
+      schema,
+      readOnly: read,
+      timezone: prefer.timezone,
+      plan,
+    });
 
   if (read) return await readTable(req, table, qp, prefer, ctx, { options, caller, settings, profile, rollback });
 
@@ -167,7 +181,8 @@ export function singularityError(n: number): ApiError {
   return pgrstError(
     406,
     "PGRST116",
-    "JSON object requested, multiple (or no) rows returned",
+    // PostgREST 13's wording (12 said "JSON object requested, multiple (or no) rows returned")
+    "Cannot coerce the result to a single JSON object",
     `The result contains ${n} rows`,
   );
 }
