@@ -339,10 +339,12 @@ function revalidate(node: ReadPlan): void {
   node.select = node.select.map((s) =>
     s.field.name === "*" && s.field.json.length === 0 ? s : { ...s, field: resolveField(node, s.field) }
   );
+  // a filter named after an embedded resource (`films=is.null`) tests the embed, not a column
+  const embedded = (name: string) => node.children.some((c) => (c.relAlias ?? c.relName) === name);
   const fix = (l: ResolvedLogic): ResolvedLogic =>
     l.kind === "expr"
       ? { ...l, children: l.children.map(fix) }
-      : l.kind === "filter"
+      : l.kind === "filter" && !(l.field.json.length === 0 && embedded(l.field.name))
       ? { ...l, field: resolveField(node, l.field) }
       : l;
   node.where = node.where.map(fix);

@@ -18,7 +18,7 @@
 import type { RpcFunction } from "./catalog.ts";
 import { fromDatabaseError, pgrstError } from "./errors.ts";
 import { FuzzySet } from "./fuzzy.ts";
-import { buildReadPlan, type PlanContext, returningColumns } from "./plan.ts";
+import { buildReadPlan, type PlanContext } from "./plan.ts";
 import { parseQueryParams, type QueryParams } from "./query-params.ts";
 import {
   type Caller,
@@ -167,7 +167,8 @@ async function call(
     ? { kind: "positional", param: fn.params[0] }
     : { kind: "named", params: fn.params.filter((p) => args.keys.includes(p.name)) };
   const b = new SqlBuilder();
-  const callText = callSql(b, fn, params, args.json, fn.returns === "composite" ? returningColumns(plan, []) : []);
+  // (all the result's columns: filters and order on the result may name any of them)
+  const callText = callSql(b, fn, params, args.json, []);
   const count = prefer.count === "exact" || prefer.count === "estimated";
   let statement = callStatement(b, fn, callText, plan, { handler, count });
   if (media.kind === "plan") {
@@ -265,6 +266,17 @@ async function resolve(
       }`,
       null,
       "Try renaming the parameters or the function itself in the database so function overloading can be resolved",
+    );
+  }
+  if (args.kind === "raw") {
+    // (PostgREST answers 404 PGRST202 "… with a single unnamed text parameter"; the gateway keeps its
+    // 415 for a body it cannot give any function of that name)
+    throw pgrstError(
+      415,
+      "PGRST107",
+      `Content-Type not acceptable: ${args.contentType}`,
+      null,
+      "Send application/json.",
     );
   }
   throw noRpc(options, schema, name, args, singleObject);
