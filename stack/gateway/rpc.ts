@@ -182,11 +182,15 @@ async function call(
     plan: media.kind === "plan",
   });
   const object = m.kind === "object" && media.kind !== "plan";
-  const check = (rows: ResultRow[]) => {
-    const n = num(rows[0]?.page_total) ?? 0;
-    if (object && n !== 1) throw singularityError(n);
-    maxAffected(prefer, n);
-  };
+  // a check runs the call in an explicit transaction (on native Postgres, BEGIN … COMMIT): only when needed
+  const strictMax = prefer.handling === "strict" && prefer.maxAffected !== null;
+  const check = object || strictMax
+    ? (rows: ResultRow[]) => {
+      const n = num(rows[0]?.page_total) ?? 0;
+      if (object && n !== 1) throw singularityError(n);
+      maxAffected(prefer, n);
+    }
+    : undefined;
   let rows: ResultRow[];
   try {
     rows = await options.executor.run<ResultRow>(settings, b.statement(statement), check, {

@@ -512,7 +512,7 @@ export function callSql(
   const cols = scalar
     ? "pgrst_call.pgrst_scalar"
     : returningNames.length === 0
-    ? "*"
+    ? "pgrst_call.*"
     : returningNames.map((n) => column({ schema: "", name: "pgrst_call" }, n)).join(", ");
   return `SELECT ${cols} ${from}`;
 }

@@ -384,8 +384,10 @@ async function writeRows(
     return planResponse(media, await execute(run, b.statement(explain(media, statement)), {}), run.profile);
   }
   const limit = method === "PATCH" ? mutationRange(qp).limit : null;
+  const strictMax = method === "PATCH" && prefer.handling === "strict" && prefer.maxAffected !== null;
+  const needsCheck = isPut || (representation && singular(media)) || strictMax || limit !== null;
   const rows = await execute(run, b.statement(statement), {
-    check: (rs) => {
+    check: !needsCheck ? undefined : (rs) => {
       const n = num(rs[0]?.page_total) ?? 0;
       if (isPut && n !== 1) {
         throw pgrstError(400, "PGRST115", "Payload values do not match URL in primary key column(s)");
@@ -471,8 +473,10 @@ async function deleteRows(
   if (media.kind === "plan") {
     return planResponse(media, await execute(run, b.statement(explain(media, statement)), {}), run.profile);
   }
+  const needsCheck = (representation && singular(media)) || range.limit !== null ||
+    (prefer.handling === "strict" && prefer.maxAffected !== null);
   const rows = await execute(run, b.statement(statement), {
-    check: (rs) => {
+    check: !needsCheck ? undefined : (rs) => {
       const n = num(rs[0]?.page_total) ?? 0;
       if (representation && singular(media) && n !== 1) throw singularityError(n);
       maxAffected(prefer, n);
