@@ -2,12 +2,16 @@
  * `npm run bench -- gateway [--engines pglite,native] [--seconds 5] [--clients 8] [--rounds 1]
  *   [--slice-ms 250]`
  *
- * RPC round trips per second for a trivial function, `public.bench_echo(x integer)`, called by
- * `--clients` concurrent clients in a separate process (as applications are):
- *   - direct: on database connections (postgres.js, one connection per client; PGlite through its
- *     wire-protocol server), `select public.bench_echo($1)`;
- *   - gateway: through the gateway as supabase-js calls it, `POST /rest/v1/rpc/bench_echo` with an
- *     authenticated user's JWT (verification, per-request settings and role, JSON in and out).
+ * Round trips per second for two workloads, called by `--clients` concurrent clients in a separate
+ * process (as applications are):
+ *   - rpc: a trivial function, `public.bench_echo(x integer)`; direct: `select public.bench_echo($1)`
+ *     on database connections (postgres.js, one connection per client; PGlite through its
+ *     wire-protocol server); gateway: `POST /rest/v1/rpc/bench_echo` as supabase-js calls it, with an
+ *     authenticated user's JWT (verification, per-request settings and role, JSON in and out);
+ *   - table: a 50-row filtered, ordered read of a table with one embedded resource,
+ *     `GET /rest/v1/bench_items?select=id,label,kind,bench_parents(name)&kind=eq.3&order=id.desc&limit=50`;
+ *     direct: the very SQL statement the gateway builds for it (pgrst_source CTE, lateral embed,
+ *     json_agg), run on database connections.
  * Both on each engine, measured in the same run, INTERLEAVED: each side has its own client process,
  * started and warmed up once, and they take turns in slices of `--slice-ms` until each has run
  * `--seconds`, so that load from elsewhere on the machine falls on both alike. Prints one table with
@@ -28,9 +32,22 @@ import { freePort } from "../stack/paths.ts";
 import { loadKeys } from "../stack/gateway/keys.ts";
 import { signJwt } from "../stack/gateway/jwt.ts";
 import { startGateway } from "../stack/gateway/server.ts";
+import type { Catalog } from "../stack/gateway/catalog.ts";
+import type { SupabaseConfig } from "../stack/cli/config.ts";
+import { quoteLiteral } from "../stack/gateway/executor.ts";
+import { buildReadPlan } from "../stack/gateway/plan.ts";
+import { parseQueryParams } from "../stack/gateway/query-params.ts";
+import { readStatement, SqlBuilder } from "../stack/gateway/sql.ts";
+
+type Workload = "rpc" | "table";
+
+const TABLE_PATH = "/rest/v1/bench_items?select=id,label,kind,bench_parents(name)&kind=eq.3&order=id.desc&limit=50";
 
 interface ClientJob {
   mode: "direct" | "gateway";
+  workload: Workload;
+  /** The table workload's SQL, as the gateway builds it (for the direct side). */
+  tableSql: string;
   dbUrl: string;
   url: string;
   anonKey: string;
@@ -66,6 +83,7 @@ export default async function run(argv: string[]): Promise<void> {
       clients: { type: "string", default: "8" },
       rounds: { type: "string", default: "1" },
       "slice-ms": { type: "string", default: "250" },
+      workloads: { type: "string", default: "rpc,table" },
     },
   });
   const o = {
@@ -73,6 +91,7 @@ export default async function run(argv: string[]): Promise<void> {
     clients: Number(values.clients),
     rounds: Number(values.rounds),
     sliceMs: Number(values["slice-ms"]),
+    workloads: values.workloads!.split(",") as Workload[],
   };
   const engines = (values.engines?.split(",") ??
     ((await findPostgres()) ? ["pglite", "native"] : ["pglite"])) as EngineKind[];
@@ -85,13 +104,14 @@ export default async function run(argv: string[]): Promise<void> {
   const ratios = new Map<string, number[]>();
   for (const kind of engines) {
     for (const result of await measureEngine(kind, o)) {
-      const key = kind;
+      const key = `${kind} ${result.workload}`;
       ratios.set(key, [...(ratios.get(key) ?? []), result.gateway.rate / result.direct.rate]);
       const cpu = (m: Measured) =>
         `${m.cpuClient.toFixed(0)} / ${m.cpuServer.toFixed(0)} / ${m.cpuPostgres?.toFixed(0) ?? "-"}`;
       const { direct, gateway } = result;
       rows.push([
         kind,
+        result.workload,
         String(result.round),
         direct.rate.toFixed(0),
         gateway.rate.toFixed(0),
@@ -102,10 +122,14 @@ export default async function run(argv: string[]): Promise<void> {
       ]);
     }
   }
-  console.log(`\nRPC round trips per second, public.bench_echo(x integer), ${o.clients} clients (same run):\n`);
+  console.log(
+    `\nRound trips per second, ${o.clients} clients (same run): rpc = public.bench_echo(x integer); ` +
+      `table = ${TABLE_PATH.replace("/rest/v1", "")}\n`,
+  );
   printTable(
     [
       "engine",
+      "workload",
       "round",
       "direct rt/s",
       "gateway rt/s",
@@ -115,7 +139,7 @@ export default async function run(argv: string[]): Promise<void> {
       "CPU µs/rt gateway (client/server/pg)",
     ],
     rows,
-    { rightFrom: 2, gap: "   " },
+    { rightFrom: 3, gap: "   " },
   );
   if (o.rounds > 1) {
     console.log(`\ngateway/direct over ${o.rounds} rounds (median, min-max):`);
@@ -135,6 +159,7 @@ export default async function run(argv: string[]): Promise<void> {
 }
 
 interface EngineResult {
+  workload: Workload;
   round: number;
   direct: Measured;
   gateway: Measured;
@@ -142,7 +167,7 @@ interface EngineResult {
 
 async function measureEngine(
   kind: EngineKind,
-  o: { clients: number; seconds: number; rounds: number; sliceMs: number },
+  o: { clients: number; seconds: number; rounds: number; sliceMs: number; workloads: Workload[] },
 ): Promise<EngineResult[]> {
   console.log(`\n${kind}: starting a throwaway database and the gateway`);
   const engine = await startEngine(kind, { port: freePort() });
@@ -154,6 +179,20 @@ async function measureEngine(
       create function public.bench_echo(x integer) returns integer
       language sql immutable set search_path = '' as $$ select x $$;
       grant execute on function public.bench_echo(integer) to authenticated;
+      create table public.bench_parents (id int primary key, name text not null);
+      create table public.bench_items (
+        id int primary key,
+        parent_id int not null references public.bench_parents (id),
+        kind int not null,
+        label text not null
+      );
+      create index bench_items_parent_id_idx on public.bench_items (parent_id);
+      create index bench_items_kind_id_idx on public.bench_items (kind, id desc);
+      insert into public.bench_parents select g, 'parent ' || g from generate_series(1, 100) g;
+      insert into public.bench_items select g, 1 + g % 100, g % 10, 'item ' || g from generate_series(1, 5000) g;
+      grant select on public.bench_parents, public.bench_items to authenticated;
+      analyze public.bench_parents, public.bench_items;
+      notify pgrst, 'reload schema';
     `);
     const keys = await loadKeys();
     const config = await readSupabaseConfig();
@@ -166,15 +205,53 @@ async function measureEngine(
       iat: now,
       exp: now + 3600,
     }, keys.key);
-    const job = { dbUrl: engine.url, anonKey: keys.anonKey, token, clients: o.clients };
+    await gateway.catalog.refresh();
+    const tableSql = tableStatement(gateway.catalog, config);
     const postgresPid = kind === "native" ? await postmasterPid(engine) : null;
-    const sides = [
-      { name: "direct", client: await Client.start({ ...job, url: "", mode: "direct" }) },
-      { name: "gateway", client: await Client.start({ ...job, url: gateway.url, mode: "gateway" }) },
-    ];
-    clients.push(...sides.map((s) => s.client));
+    const results: EngineResult[] = [];
+    for (const workload of o.workloads) {
+      const job = { dbUrl: engine.url, anonKey: keys.anonKey, token, clients: o.clients, workload, tableSql };
+      const sides = [
+        { name: "direct", client: await Client.start({ ...job, url: "", mode: "direct" }) },
+        { name: "gateway", client: await Client.start({ ...job, url: gateway!.url, mode: "gateway" }) },
+      ];
+      clients.push(...sides.map((s) => s.client));
+      results.push(...await measureSides(workload, sides, postgresPid, o));
+      for (const side of sides) await side.client.stop();
+      clients.length = 0;
+    }
+    return results;
+  } finally {
+    for (const client of clients) await client.stop();
+    await gateway?.stop();
+    await engine.stop();
+  }
+}
+
+/** The SQL the gateway runs for TABLE_PATH, values quoted in (what the direct side runs). */
+function tableStatement(catalog: Catalog, config: SupabaseConfig): string {
+  const url = new URL(`http://x${TABLE_PATH}`);
+  const qp = parseQueryParams(url.searchParams, false);
+  const plan = buildReadPlan(
+    { catalog, api: config.api, schema: "public", mutation: false, fromSource: false },
+    { schema: "public", name: "bench_items" },
+    qp,
+  );
+  const b = new SqlBuilder();
+  const statement = b.statement(readStatement(b, plan, { handler: "json", count: false }));
+  return statement.sql((i, typed = true) => `${quoteLiteral(statement.values[i])}${typed ? "::text" : ""}`);
+}
+
+async function measureSides(
+  workload: Workload,
+  sides: { name: string; client: Client }[],
+  postgresPid: number | null,
+  o: { clients: number; seconds: number; rounds: number; sliceMs: number },
+): Promise<EngineResult[]> {
+  {
     // warm up every side (connections, prepared statements, JIT)
     for (const side of sides) await side.client.slice(WARMUP_MS);
+    const results: EngineResult[] = [];
 
     // the backends are found once per round (scanning /proc on every slice would cost this process CPU)
     let backends: number[] = [];
@@ -182,7 +259,6 @@ async function measureEngine(
       server: cpuSeconds(Deno.pid),
       pg: backends.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
     });
-    const results: EngineResult[] = [];
     for (let round = 1; round <= o.rounds; round++) {
       backends = postgresPid === null ? [] : childPids(postgresPid);
       const totals = sides.map(() => ({ count: 0, elapsed: 0, cpu: 0, server: 0, pg: 0, latencies: [] as number[] }));
@@ -217,13 +293,9 @@ async function measureEngine(
       console.log(
         `  round ${round}: ` + sides.map((side, i) => `${side.name} ${measured[i].rate.toFixed(0)} rt/s`).join(", "),
       );
-      results.push({ round, direct: measured[0], gateway: measured[1] });
+      results.push({ workload, round, direct: measured[0], gateway: measured[1] });
     }
     return results;
-  } finally {
-    for (const client of clients) await client.stop();
-    await gateway?.stop();
-    await engine.stop();
   }
 }
 
@@ -337,6 +409,36 @@ if (import.meta.main && Deno.args[0] === "--client") {
 }
 
 function connect(job: ClientJob): { call: (i: number) => Promise<void>; close: () => Promise<void> } {
+  if (job.mode === "direct" && job.workload === "table") {
+    const sql = postgres(job.dbUrl, { max: job.clients, onnotice: () => {} });
+    return {
+      close: () => sql.end({ timeout: 5 }),
+      call: async () => {
+        const [row] = await sql.unsafe(job.tableSql);
+        if (Number(row.page_total) !== 50) throw new Error("wrong answer");
+      },
+    };
+  }
+  if (job.workload === "table") {
+    const url = `${job.url}${TABLE_PATH}`;
+    // the headers supabase-js sends for a from().select()
+    const headers = {
+      apikey: job.anonKey,
+      authorization: `Bearer ${job.token}`,
+      "accept-profile": "public",
+      "x-client-info": "supabase-js-deno/2.109.0",
+    };
+    return {
+      close: async () => {},
+      call: async () => {
+        const res = await fetch(url, { headers });
+        const rows = await res.json();
+        if (res.status !== 200 || rows.length !== 50 || !rows[0].bench_parents) {
+          throw new Error(`gateway answered ${res.status}`);
+        }
+      },
+    };
+  }
   if (job.mode === "direct") {
     const sql = postgres(job.dbUrl, { max: job.clients, onnotice: () => {} });
     return {

@@ -423,13 +423,6 @@ export type Database = {
             referencedColumns: ["id"];
           },
           {
-            foreignKeyName: "chats_forked_from_message_id_fkey";
-            columns: ["forked_from_message_id"];
-            isOneToOne: false;
-            referencedRelation: "messages";
-            referencedColumns: ["id"];
-          },
-          {
             foreignKeyName: "chats_project_id_fkey";
             columns: ["project_id"];
             isOneToOne: false;

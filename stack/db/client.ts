@@ -40,15 +40,38 @@ export function isPgError(e: unknown): e is PgError {
 
 type PGliteLike = PGlite | Transaction;
 
-export function pgliteDb(pg: PGlite, onClose?: () => Promise<void>): Db {
-  return wrapPglite(pg, onClose);
+/**
+ * Listeners of NOTIFYs that wire clients send (pglite-sessions.ts finds them in those clients'
+ * answers): PGlite's own `listen` hears only what runs in-process.
+ */
+export class WireNotifications {
+  private listeners = new Map<string, Set<(payload: string) => void>>();
+
+  add(channel: string, fn: (payload: string) => void): () => void {
+    let set = this.listeners.get(channel);
+    if (!set) this.listeners.set(channel, set = new Set());
+    set.add(fn);
+    return () => set!.delete(fn);
+  }
+
+  dispatch(channel: string, payload: string): void {
+    for (const fn of this.listeners.get(channel) ?? []) fn(payload);
+  }
 }
 
-function wrapPglite(pg: PGliteLike, onClose?: () => Promise<void>): Db {
+export function pgliteDb(pg: PGlite, onClose?: () => Promise<void>, wire?: WireNotifications): Db {
+  return wrapPglite(pg, onClose, wire);
+}
+
+function wrapPglite(pg: PGliteLike, onClose?: () => Promise<void>, wire?: WireNotifications): Db {
   const listen = "listen" in pg && "transaction" in pg
     ? async (channel: string, onPayload: (payload: string) => void) => {
       const unlisten = await (pg as PGlite).listen(channel, onPayload);
-      return () => unlisten();
+      const unwire = wire?.add(channel, onPayload);
+      return async () => {
+        unwire?.();
+        await unlisten();
+      };
     }
     : undefined;
   return {

@@ -22,11 +22,21 @@ import type { PGlite } from "@electric-sql/pglite";
 
 const READY_FOR_QUERY = 0x5a; // Z
 const ERROR_RESPONSE = 0x45; // E
+const NOTIFICATION_RESPONSE = 0x41; // A
 const TERMINATE = 0x58; // X
 const SYNC = [0x53, 0, 0, 0, 4]; // S
 
-/** Follows the backend's messages across chunks: the last ReadyForQuery status, and errors since. */
+/** Where NOTIFY messages seen in a wire client's answers go: (channel, payload). */
+export type NotificationSink = (channel: string, payload: string) => void;
+
+/**
+ * Follows the backend's messages across chunks: the last ReadyForQuery status, errors since, and
+ * notifications (a NOTIFY sent by a wire client reaches the one backend's listeners in that client's
+ * answer, where PGlite's own `listen` callbacks never see it).
+ */
 class BackendMessages {
+  constructor(private readonly onNotification?: NotificationSink) {}
+  private body: number[] = [];
   /** The status byte of the last ReadyForQuery ('I', 'T', 'E'), "?" when one is awaited. */
   status = "I";
   /** An ErrorResponse came after the last ReadyForQuery (the backend skips messages until Sync). */
@@ -45,6 +55,10 @@ class BackendMessages {
           this.status = String.fromCharCode(data[i]);
           this.failed = false;
         }
+        if (this.type === NOTIFICATION_RESPONSE && this.onNotification) {
+          for (let j = 0; j < n; j++) this.body.push(data[i + j]);
+          if (this.remaining === n) this.notify();
+        }
         i += n;
         this.remaining -= n;
         continue;
@@ -55,7 +69,20 @@ class BackendMessages {
       this.type = this.header[0];
       this.remaining = new DataView(this.header.buffer).getInt32(1) - 4;
       if (this.type === ERROR_RESPONSE) this.failed = true;
+      this.body = [];
     }
+  }
+
+  /** A NotificationResponse: int32 process id, channel and payload as C strings. */
+  private notify(): void {
+    const bytes = new Uint8Array(this.body);
+    this.body = [];
+    const end = bytes.indexOf(0, 4);
+    const channel = new TextDecoder().decode(bytes.subarray(4, end));
+    const payload = new TextDecoder().decode(bytes.subarray(end + 1, bytes.indexOf(0, end + 1)));
+    try {
+      this.onNotification!(channel, payload);
+    } catch { /* a listener's failure is its own */ }
   }
 }
 
@@ -69,8 +96,8 @@ function queryMessage(sql: string): Uint8Array {
   return message;
 }
 
-export function socketSessions(pg: PGlite): PGlite {
-  const backend = new BackendMessages();
+export function socketSessions(pg: PGlite, onNotification?: NotificationSink): PGlite {
+  const backend = new BackendMessages(onNotification);
   /** Gives back PGlite's transaction mutex, held for the wire clients' session in progress. */
   let release: (() => void) | null = null;
 

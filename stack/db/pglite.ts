@@ -14,7 +14,7 @@ import { pgcrypto } from "@electric-sql/pglite/contrib/pgcrypto";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { uuid_ossp } from "@electric-sql/pglite/contrib/uuid_ossp";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
-import { type Db, pgliteDb } from "./client.ts";
+import { type Db, pgliteDb, WireNotifications } from "./client.ts";
 import { socketSessions } from "./pglite-sessions.ts";
 import { assertPortFree, exists } from "../paths.ts";
 import type { Engine, EngineOptions } from "./engine.ts";
@@ -32,14 +32,21 @@ export async function startPglite(options: EngineOptions): Promise<Engine> {
   let pg: PGlite;
   let server: PGLiteSocketServer;
   let db: Db;
+  // NOTIFYs from wire clients (psql, the Supabase CLI's migrations…) reach the stack's listeners too
+  const wire = new WireNotifications();
 
   const open = async () => {
     if (dataDir) await Deno.mkdir(dataDir, { recursive: true });
     pg = await PGlite.create(dataDir ?? "memory://", { extensions, username: "postgres", database: "postgres" });
     await setSearchPath(pg);
-    server = new PGLiteSocketServer({ db: socketSessions(pg), host: "127.0.0.1", port, maxConnections: 64 });
+    server = new PGLiteSocketServer({
+      db: socketSessions(pg, (channel, payload) => wire.dispatch(channel, payload)),
+      host: "127.0.0.1",
+      port,
+      maxConnections: 64,
+    });
     await server.start();
-    db = pgliteDb(pg);
+    db = pgliteDb(pg, undefined, wire);
   };
   const close = async () => {
     await server.stop();
@@ -57,7 +64,7 @@ export async function startPglite(options: EngineOptions): Promise<Engine> {
       return fresh;
     },
     connect() {
-      return Promise.resolve(pgliteDb(pg));
+      return Promise.resolve(pgliteDb(pg, undefined, wire));
     },
     async reset() {
       await close();

@@ -29,12 +29,38 @@
  */
 import type { Db, PgError, Row } from "../db/client.ts";
 
-/** SQL text built around its parameters: `param(i)` is how the i-th value is referenced. */
-export type SqlTemplate = (param: (index: number) => string) => string;
+/**
+ * SQL text built around its parameters: `param(i)` is how the i-th value is referenced, as text
+ * (`$1::text`, or a quoted literal cast to text); `param(i, false)` references it as a literal of
+ * unknown type, which Postgres types from its context (`col = '42'`), as PostgREST's parameters.
+ */
+export type SqlTemplate = (param: (index: number, typed?: boolean) => string) => string;
 
 export interface Statement {
   sql: SqlTemplate;
   values: string[];
+}
+
+export interface RunOptions {
+  /**
+   * End the transaction with a rollback once the rows are read (PostgREST's `Prefer: tx=rollback`,
+   * after `SET CONSTRAINTS ALL IMMEDIATE` so that deferred constraints still report their errors).
+   */
+  rollback?: boolean;
+}
+
+/** Thrown inside a transaction to roll it back while keeping its rows. */
+class RollbackWith<T> {
+  constructor(readonly rows: T[]) {}
+}
+
+async function keepingRows<T>(work: Promise<T[]>): Promise<T[]> {
+  try {
+    return await work;
+  } catch (e) {
+    if (e instanceof RollbackWith) return e.rows as T[];
+    throw e;
+  }
 }
 
 export interface Executor {
@@ -42,7 +68,12 @@ export interface Executor {
    * Applies `settings` (in order) and runs the statement in one transaction; returns its rows.
    * `check` runs inside the transaction: when it throws, everything is rolled back.
    */
-  run<T extends Row>(settings: [string, string][], statement: Statement, check?: (rows: T[]) => void): Promise<T[]>;
+  run<T extends Row>(
+    settings: [string, string][],
+    statement: Statement,
+    check?: (rows: T[]) => void,
+    options?: RunOptions,
+  ): Promise<T[]>;
   /** The gateway's own connection (the Auth server's work, in `db.transaction`). */
   readonly db: Db;
 }
@@ -83,13 +114,32 @@ function settingsStatement(n: number): string {
 export function pgliteExecutor(db: Db): Executor {
   return {
     db,
-    run: <T extends Row>(settings: [string, string][], statement: Statement, check?: (rows: T[]) => void) =>
-      db.transaction(async (tx) => {
+    run: <T extends Row>(
+      settings: [string, string][],
+      statement: Statement,
+      check?: (rows: T[]) => void,
+      options?: RunOptions,
+    ) =>
+      keepingRows(db.transaction(async (tx) => {
         await tx.query(settingsStatement(settings.length), settings.flat());
-        const rows = await tx.query<T>(statement.sql((i) => `$${i + 1}::text`), statement.values);
+        // values of unknown type are quoted into the text (PGlite would type an untyped parameter
+        // itself, from the JavaScript value, rather than leave it to Postgres)
+        const bound: string[] = [];
+        const numbers = new Map<number, number>();
+        const text = statement.sql((i, typed = true) => {
+          if (!typed) return quoteLiteral(statement.values[i]);
+          let n = numbers.get(i);
+          if (n === undefined) numbers.set(i, n = bound.push(statement.values[i]));
+          return `$${n}::text`;
+        });
+        const rows = await tx.query<T>(text, bound);
         check?.(rows);
+        if (options?.rollback) {
+          await tx.exec("set constraints all immediate");
+          throw new RollbackWith(rows);
+        }
         return rows;
-      }),
+      })),
   };
 }
 
@@ -97,16 +147,25 @@ export function pgliteExecutor(db: Db): Executor {
 export function nativeExecutor(db: Db): Executor {
   return {
     db,
-    async run<T extends Row>(settings: [string, string][], statement: Statement, check?: (rows: T[]) => void) {
+    async run<T extends Row>(
+      settings: [string, string][],
+      statement: Statement,
+      check?: (rows: T[]) => void,
+      options?: RunOptions,
+    ) {
       const flat = settings.flat();
       const text = settingsSql(settings.length, (i) => quoteLiteral(flat[i])) + ";\n" +
-        statement.sql((i) => `${quoteLiteral(statement.values[i])}::text`);
-      if (!check) return await db.exec<T>(text);
-      return await db.transaction(async (tx) => {
+        statement.sql((i, typed = true) => `${quoteLiteral(statement.values[i])}${typed ? "::text" : ""}`);
+      if (!check && !options?.rollback) return await db.exec<T>(text);
+      return await keepingRows(db.transaction(async (tx) => {
         const rows = await tx.exec<T>(text);
-        check(rows);
+        check?.(rows);
+        if (options?.rollback) {
+          await tx.exec("set constraints all immediate");
+          throw new RollbackWith(rows);
+        }
         return rows;
-      });
+      }));
     },
   };
 }

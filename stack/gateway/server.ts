@@ -25,7 +25,9 @@ import { FunctionsRunner } from "./functions.ts";
 import { bearerToken, jsonResponse } from "./http.ts";
 import { type JwtClaims, JwtError, JwtVerifier } from "./jwt.ts";
 import type { Keys } from "./keys.ts";
-import { type Caller, handleRpc } from "./rpc.ts";
+import type { Caller } from "./request.ts";
+import { handleRpc } from "./rpc.ts";
+import { handleTable } from "./tables.ts";
 import { type Realtime, type RealtimeOptions, startRealtime } from "../realtime/server.ts";
 
 export interface GatewayOptions {
@@ -78,7 +80,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ? serverDb(engine.url, { max: options.poolSize ?? 16, applicationName: "parley-gateway" })
     : null;
   const executor: Executor = ownPool ? nativeExecutor(ownPool) : pgliteExecutor(engine.db);
-  const catalog = new Catalog(executor.db, config.api.schemas, log);
+  const catalog = new Catalog(executor.db, config.api.schemas, log, config.api.extraSearchPath);
   try {
     await catalog.start();
   } catch (e) {
@@ -138,21 +140,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const rest = async (req: Request, url: URL, apikey: string): Promise<Response> => {
     try {
-      const m = /^\/rest\/v1\/rpc\/([^/]+)$/.exec(url.pathname);
+      const m = /^\/rest\/v1\/(?:(rpc)\/)?([^/]+)$/.exec(url.pathname);
       let name: string | null = null;
       try {
-        name = m ? decodeURIComponent(m[1]) : null;
+        name = m ? decodeURIComponent(m[2]) : null;
       } catch { /* bad percent-encoding */ }
-      if (name === null) {
+      if (name === null || name.includes("\0")) {
         throw pgrstError(
           404,
           "PGRST125",
           "Invalid path specified in request URL",
           null,
-          "The local gateway serves /rest/v1/rpc/<function> only: Parley's API is its RPC functions.",
+          "The local gateway serves /rest/v1/<table or view> and /rest/v1/rpc/<function>.",
         );
       }
-      return await handleRpc(req, url, name, await callerOf(req, apikey), rpcOptions);
+      const caller = await callerOf(req, apikey);
+      return m![1]
+        ? await handleRpc(req, url, name, caller, rpcOptions)
+        : await handleTable(req, url, name, caller, rpcOptions);
     } catch (e) {
       if (e instanceof ApiError) return errorResponse(e);
       throw e;

@@ -12,9 +12,9 @@ create table public.chats (
   metadata private.json_object_16k not null default '{}',
   expires_at timestamptz,
   ttl private.time_to_live,
-  -- Deferred checks: deleting a source chat nulls both provenance columns of its forks through
-  -- two separate actions, and each must not trip over the other's half-done state. (The foreign
-  -- key of forked_from_message_id is in 130_messages.sql.)
+  -- A fork's provenance: deleting the source chat nulls both (chats_125_clear_fork_message). The
+  -- message has no foreign key, so that messages.chat_id is the one relationship between chats
+  -- and messages: `select('*, messages(*)')` embeds a chat's messages without naming a key.
   forked_from_chat_id uuid references public.chats (id) on delete set null deferrable initially deferred,
   forked_from_message_id uuid,
   current_leaf_id uuid,
@@ -53,7 +53,8 @@ comment on column public.chats.phase is 'Where the conversation is in the app''s
 comment on column public.chats.expires_at is 'When the chat expires; the scheduler purges expired chats every minute.';
 comment on column public.chats.ttl is 'Sliding time to live: each record_conversation call sets expires_at to now + ttl.';
 comment on column public.chats.forked_from_chat_id is 'Provenance of a fork: the source chat (null once it is deleted).';
-comment on column public.chats.forked_from_message_id is 'Provenance of a fork: the source message the copied branch ended at.';
+comment on column public.chats.forked_from_message_id is
+  'Provenance of a fork: the source message the copied branch ended at (null once the source chat is deleted).';
 comment on column public.chats.current_leaf_id is
   'The message the visible branch ends at; new messages attach under it by default and become the new leaf.';
 comment on column public.chats.last_sequence_number is 'Allocator of the per-chat gapless message sequence numbers.';
@@ -77,6 +78,24 @@ create index chats_agent_id_idx on public.chats (agent_id) where agent_id is not
 create index chats_project_id_idx on public.chats (project_id) where project_id is not null;
 create index chats_forked_from_chat_id_idx on public.chats (forked_from_chat_id) where forked_from_chat_id is not null;
 create index chats_forked_from_message_id_idx on public.chats (forked_from_message_id) where forked_from_message_id is not null;
+
+-- A fork's source message goes with its source chat: when deleting the chat nulls
+-- forked_from_chat_id, the message id is cleared too.
+create function private.chats_clear_fork_message()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  new.forked_from_message_id := null;
+  return new;
+end
+$$;
+
+create trigger chats_125_clear_fork_message
+  before update of forked_from_chat_id on public.chats
+  for each row when (new.forked_from_chat_id is null and old.forked_from_chat_id is not null)
+  execute function private.chats_clear_fork_message();
 create index chats_expires_at_idx on public.chats (expires_at) where expires_at is not null;
 create index chats_entry_id_idx on public.chats (entry_id) where entry_id is not null;
 

@@ -77,11 +77,6 @@ create unique index messages_chat_id_client_message_id_key
   on public.messages (chat_id, client_message_id) where client_message_id is not null;
 create index messages_content_search_idx on public.messages using gin (content_search);
 
--- a fork's provenance (see chats)
-alter table public.chats
-  add constraint chats_forked_from_message_id_fkey
-  foreign key (forked_from_message_id) references public.messages (id) on delete set null deferrable initially deferred;
-
 -- Clients write messages through the RPCs; these are the columns those need, so positions,
 -- counters and chat_owner_id stay read-only.
 alter table public.messages enable row level security;
