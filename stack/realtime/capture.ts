@@ -79,6 +79,8 @@ export class Capture {
   private listener: postgres.Sql | null = null;
   private unlisten: (() => Promise<void>) | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Native, while catching up after a lost LISTEN: notifications held until the queue is read. */
+  private held: string[] | null = null;
   private readonly native: boolean;
   /** Resolves when nothing is pending (tests, shutdown). */
   private idleWaiters: (() => void)[] = [];
@@ -172,7 +174,9 @@ export class Capture {
       onnotice: () => {},
       connection: { application_name: "parley-realtime-listen" },
       onnotify: (channel: string, payload: string) => {
-        if (channel === CHANNEL) this.enqueue([payload]);
+        if (channel !== CHANNEL) return;
+        if (this.held) this.held.push(payload);
+        else this.enqueue([payload]);
       },
       onclose: () => {
         if (!this.stopped) this.scheduleRelisten();
@@ -186,11 +190,18 @@ export class Capture {
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(async () => {
       if (this.stopped) return;
+      // Notifications that arrive from now on wait until the queue has been read: the rows
+      // committed while nobody listened come first (in id order), then the later ones in the
+      // order they were notified, so a reconnection never puts later rows before earlier ones.
+      this.held ??= [];
       try {
         await this.listener?.unsafe(`listen ${CHANNEL}`);
         this.stats.relistens++;
         // what was committed while nobody listened is still in the queue
         await this.catchUp();
+        const later = this.held ?? [];
+        this.held = null;
+        this.enqueue(later);
       } catch (e) {
         this.options.log(`realtime: listening again failed (${(e as Error).message}); retrying`);
         this.scheduleRelisten(Math.min(delay * 2, 5000));
@@ -200,7 +211,7 @@ export class Capture {
 
   private async catchUp(): Promise<void> {
     const rows = await this.db.query<{ id: string }>(
-      `select id::text from realtime.capture_queue order by id limit ${BATCH * 20}`,
+      `select q.id::text as id from realtime.capture_queue q order by q.id limit ${BATCH * 20}`,
     );
     this.enqueue(rows.map((r) => r.id));
   }
@@ -209,7 +220,7 @@ export class Capture {
     if (this.stopped) return;
     try {
       const rows = await this.db.query<{ id: string }>(
-        `select id::text from realtime.capture_queue order by id limit ${BATCH * 20}`,
+        `select q.id::text as id from realtime.capture_queue q order by q.id limit ${BATCH * 20}`,
       );
       const now = new Set(rows.map((r) => r.id));
       // delivered, but their delete failed: only delete them
