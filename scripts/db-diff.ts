@@ -314,7 +314,9 @@ export async function referenceDataSql(from: Db, to: Db, schemasDir = SCHEMAS_DI
         );
       }
       const follow = after.get(ref.table);
-      if (follow) out.push(`-- db:diff copies this from ${follow.file}, where it follows ${ref.table}:\n${follow.text};`);
+      if (follow) {
+        out.push(`-- db:diff copies this from ${follow.file}, where it follows ${ref.table}:\n${follow.text};`);
+      }
       continue;
     }
     for (const key of changed) {

@@ -5,6 +5,7 @@
  *   /rest/v1/rpc/<fn>   PostgREST's RPC (rpc.ts)          apikey required, JWT → role
  *   /auth/v1/*          Supabase Auth, email/password (auth.ts)   apikey required
  *   /functions/v1/<fn>  Edge Functions in Deno (functions.ts)     verify_jwt per function
+ *   /storage/v1/*       Supabase Storage over local files (../storage/)   JWT checked by Storage
  *
  * It plays the API gateway's part too (Kong on Supabase): the `apikey` must be the anon or
  * service_role key, CORS is answered for /rest and /auth, and unknown routes get Kong's 404.
@@ -25,6 +26,8 @@ import { bearerToken, jsonResponse } from "./http.ts";
 import { type JwtClaims, JwtError, JwtVerifier } from "./jwt.ts";
 import type { Keys } from "./keys.ts";
 import { type Caller, handleRpc } from "./rpc.ts";
+import { FileStore } from "../storage/files.ts";
+import { StorageApi } from "../storage/server.ts";
 
 export interface GatewayOptions {
   engine: Engine;
@@ -46,6 +49,8 @@ export interface GatewayOptions {
   log?: (line: string) => void;
   /** Log one line per request. */
   logRequests?: boolean;
+  /** Where /storage/v1 keeps object files (default: a temporary folder, removed by stop()). */
+  storageDir?: string;
 }
 
 export interface Gateway {
@@ -54,6 +59,8 @@ export interface Gateway {
   readonly keys: Keys;
   readonly catalog: Catalog;
   readonly functions: FunctionsRunner;
+  /** Where /storage/v1 keeps object files. */
+  readonly storageDir: string;
   stop(): Promise<void>;
 }
 
@@ -81,6 +88,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw e;
   }
   const verifier = new JwtVerifier(keys.key);
+  const storageDir = options.storageDir ?? await Deno.makeTempDir({ prefix: "parley-storage-" });
+  const storage = new StorageApi({
+    executor,
+    roleSettings: (role) => catalog.role(role)?.settings,
+    verifier,
+    key: keys.key,
+    files: new FileStore(storageDir),
+    fileSizeLimit: config.storage.fileSizeLimit,
+    log,
+  });
   let url = "";
   const functions = new FunctionsRunner({
     dir: options.functionsDir ?? join(ROOT, "functions"),
@@ -149,6 +166,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const route = async (req: Request, url: URL, info: Deno.ServeHandlerInfo): Promise<Response> => {
     const path = url.pathname;
     if (path.startsWith("/functions/v1/")) return await functions.handle(req, url);
+    if (path.startsWith("/storage/v1/")) {
+      // Storage checks the JWT itself; its routes need no apikey (public and signed URLs are links)
+      if (req.method === "OPTIONS") return preflight(req);
+      const res = await storage.handle(req, url);
+      for (const [k, v] of Object.entries(corsHeaders(req))) res.headers.set(k, v);
+      return res;
+    }
     const service = path.startsWith("/rest/v1/") ? "rest" : path.startsWith("/auth/v1/") ? "auth" : null;
     if (!service) return jsonResponse(404, { message: "no Route matched with those values" }, corsHeaders(req));
     if (req.method === "OPTIONS") return preflight(req);
@@ -207,11 +231,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     keys,
     catalog,
     functions,
+    storageDir,
     async stop() {
       await functions.stop();
       await server.shutdown();
       await catalog.stop();
       await ownPool?.close();
+      if (!options.storageDir) await Deno.remove(storageDir, { recursive: true }).catch(() => {});
     },
   };
 }
