@@ -48,6 +48,7 @@ as $$
     else 0
   end
 $$;
+grant execute on function private.storage_object_size(jsonb) to service_role;
 
 -- An attachment's category: the one the client asked for in the upload's metadata when it is one,
 -- else by MIME type.

@@ -89,7 +89,7 @@ begin
   insert into public.provider_file_uploads (attachment_id, provider, provider_file_id, uploaded_at, expires_at)
   values (target, record_provider_upload.provider, record_provider_upload.provider_file_id, uploaded,
     record_provider_upload.expires_at)
-  on conflict (provider, provider_file_id) do nothing
+  on conflict on constraint provider_file_uploads_provider_provider_file_id_key do nothing
   returning * into mapping;
   if not found then
     -- a replay: the mapping as it was recorded (a provider's file id names one file)

@@ -47,7 +47,7 @@ create index file_deletion_jobs_entry_id_idx on public.file_deletion_jobs (entry
 
 alter table public.file_deletion_jobs enable row level security;
 revoke all on public.file_deletion_jobs from anon, authenticated, service_role;
-grant select on public.file_deletion_jobs to service_role;
+grant select, update on public.file_deletion_jobs to service_role;
 
 create trigger file_deletion_jobs_100_set_updated_at
   before update on public.file_deletion_jobs
@@ -65,6 +65,7 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+#variable_conflict use_column
 begin
   insert into public.file_deletion_jobs as j (bucket_id, object_name, object_id, object_version, attachment_id, owner_id,
     reason, entry_id, not_before)
@@ -199,6 +200,7 @@ set search_path = ''
 as $$
   select 8
 $$;
+grant execute on function private.file_deletion_max_attempts() to service_role;
 
 create function public.service_role_claim_file_deletions(max_jobs integer default 100, lease_seconds integer default 300)
 returns table (job_id bigint, bucket_id text, object_name text, attempts integer)

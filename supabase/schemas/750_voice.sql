@@ -128,7 +128,7 @@ begin
   insert into public.voice_sessions (user_id, provider, provider_session_id, agent_id, chat_id, started_at, metadata)
   values (who, start_voice_session.provider, start_voice_session.provider_session_id, start_voice_session.agent_id,
     start_voice_session.chat_id, private.now(), coalesce(start_voice_session.metadata, '{}'))
-  on conflict (user_id, provider, provider_session_id) do nothing
+  on conflict on constraint voice_sessions_user_id_provider_provider_session_id_key do nothing
   returning * into session;
   if not found then
     -- started already: the session as it is
@@ -349,7 +349,7 @@ begin
   insert into public.transcriptions (user_id, entry_id, seconds, provider, model, request_id, billed)
   values (who, record_transcription.entry_id, record_transcription.seconds, record_transcription.provider,
     record_transcription.model, record_transcription.request_id, service or (me is null and private.is_trusted_writer()))
-  on conflict (user_id, request_id) do nothing
+  on conflict on constraint transcriptions_user_id_request_id_key do nothing
   returning * into transcription;
   if not found then
     select t.* into transcription from public.transcriptions t
