@@ -36,7 +36,7 @@ create index voice_sessions_chat_id_idx on public.voice_sessions (chat_id) where
 alter table public.voice_sessions enable row level security;
 revoke all on public.voice_sessions from anon, authenticated, service_role;
 grant select on public.voice_sessions to authenticated;
-grant insert (provider, provider_session_id, agent_id, chat_id, started_at, metadata) on public.voice_sessions to authenticated;
+grant insert (user_id, provider, provider_session_id, agent_id, chat_id, started_at, metadata) on public.voice_sessions to authenticated;
 grant update (ended_at, seconds, ended_by) on public.voice_sessions to authenticated;
 grant select, insert, update on public.voice_sessions to service_role;
 
@@ -346,9 +346,10 @@ begin
     perform private.not_found('user');
   end if;
 
-  insert into public.transcriptions (user_id, entry_id, seconds, provider, model, request_id, billed)
+  insert into public.transcriptions (user_id, entry_id, seconds, provider, model, request_id, billed, created_at)
   values (who, record_transcription.entry_id, record_transcription.seconds, record_transcription.provider,
-    record_transcription.model, record_transcription.request_id, service or (me is null and private.is_trusted_writer()))
+    record_transcription.model, record_transcription.request_id, service or (me is null and private.is_trusted_writer()),
+    private.now())
   on conflict on constraint transcriptions_user_id_request_id_key do nothing
   returning * into transcription;
   if not found then

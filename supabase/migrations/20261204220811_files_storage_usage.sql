@@ -863,6 +863,7 @@ CREATE OR REPLACE FUNCTION private.queue_file_deletion (
   SECURITY DEFINER
   SET search_path TO ''
   AS $function$
+#variable_conflict use_column
 begin
   insert into public.file_deletion_jobs as j (bucket_id, object_name, object_id, object_version, attachment_id, owner_id,
     reason, entry_id, not_before)
@@ -1655,7 +1656,7 @@ begin
   insert into public.provider_file_uploads (attachment_id, provider, provider_file_id, uploaded_at, expires_at)
   values (target, record_provider_upload.provider, record_provider_upload.provider_file_id, uploaded,
     record_provider_upload.expires_at)
-  on conflict (provider, provider_file_id) do nothing
+  on conflict on constraint provider_file_uploads_provider_provider_file_id_key do nothing
   returning * into mapping;
   if not found then
     -- a replay: the mapping as it was recorded (a provider's file id names one file)
@@ -1726,10 +1727,11 @@ begin
     perform private.not_found('user');
   end if;
 
-  insert into public.transcriptions (user_id, entry_id, seconds, provider, model, request_id, billed)
+  insert into public.transcriptions (user_id, entry_id, seconds, provider, model, request_id, billed, created_at)
   values (who, record_transcription.entry_id, record_transcription.seconds, record_transcription.provider,
-    record_transcription.model, record_transcription.request_id, service or (me is null and private.is_trusted_writer()))
-  on conflict (user_id, request_id) do nothing
+    record_transcription.model, record_transcription.request_id, service or (me is null and private.is_trusted_writer()),
+    private.now())
+  on conflict on constraint transcriptions_user_id_request_id_key do nothing
   returning * into transcription;
   if not found then
     select t.* into transcription from public.transcriptions t
@@ -2022,7 +2024,7 @@ begin
   insert into public.voice_sessions (user_id, provider, provider_session_id, agent_id, chat_id, started_at, metadata)
   values (who, start_voice_session.provider, start_voice_session.provider_session_id, start_voice_session.agent_id,
     start_voice_session.chat_id, private.now(), coalesce(start_voice_session.metadata, '{}'))
-  on conflict (user_id, provider, provider_session_id) do nothing
+  on conflict on constraint voice_sessions_user_id_provider_provider_session_id_key do nothing
   returning * into session;
   if not found then
     -- started already: the session as it is
@@ -2458,6 +2460,8 @@ REVOKE ALL ON FUNCTION "private"."entry_file_retention"() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."file_deletion_max_attempts"() FROM PUBLIC;
 
+GRANT EXECUTE ON FUNCTION "private"."file_deletion_max_attempts"() TO "service_role";
+
 REVOKE ALL ON FUNCTION "private"."get_usage"(timestamp WITH time zone, timestamp WITH time zone, text, boolean, text[]) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION "private"."get_usage"(timestamp WITH time zone, timestamp WITH time zone, text, boolean, text[]) TO "authenticated";
@@ -2499,6 +2503,8 @@ GRANT EXECUTE ON FUNCTION "private"."resolve_attachment_id"(uuid) TO "service_ro
 REVOKE ALL ON FUNCTION "private"."storage_object_owner"(uuid, text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "private"."storage_object_size"(jsonb) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."storage_object_size"(jsonb) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."transcriptions_record_usage"() FROM PUBLIC;
 
@@ -2612,7 +2618,7 @@ GRANT DELETE, SELECT, UPDATE ON TABLE "public"."attachments" TO "service_role";
 
 REVOKE ALL ON TABLE "public"."file_deletion_jobs" FROM "service_role";
 
-GRANT SELECT ON TABLE "public"."file_deletion_jobs" TO "service_role";
+GRANT SELECT, UPDATE ON TABLE "public"."file_deletion_jobs" TO "service_role";
 
 REVOKE ALL ON TABLE "public"."plan_limits" FROM "authenticated";
 
@@ -2765,6 +2771,10 @@ CREATE POLICY "voice_sessions_update_own" ON "public"."voice_sessions"
   TO "authenticated"
   USING ((user_id = ( SELECT auth.uid() AS uid)))
   WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
+
+REVOKE ALL ("user_id") ON TABLE "public"."voice_sessions" FROM "authenticated";
+
+GRANT INSERT ("user_id") ON TABLE "public"."voice_sessions" TO "authenticated";
 
 -- Written by db:diff, not by the schema diff, which carries no data (DML): the reference data of
 -- supabase/schemas/ (REFERENCE_TABLES in stack/test/schema-fingerprint.ts).
