@@ -74,7 +74,7 @@ for (const kind of testEngines()) {
       const waits: number[] = [];
       try {
         const { value: res } = await quiet(() =>
-          makeFilesJanitor({ ...env, url: proxy.url }, { sleep: async (ms) => void waits.push(ms) }).fetch(
+          makeFilesJanitor({ ...env, url: proxy.url }, { sleep: (ms) => Promise.resolve(void waits.push(ms)) }).fetch(
             post(s.serviceRoleKey),
           )
         );
@@ -110,7 +110,9 @@ for (const kind of testEngines()) {
       const broken = countingProxy(s.url, 100);
       try {
         const { value: res } = await quiet(() =>
-          makeFilesJanitor({ ...env, url: broken.url }, { sleep: async () => {} }).fetch(post(s.serviceRoleKey))
+          makeFilesJanitor({ ...env, url: broken.url }, { sleep: () => Promise.resolve() }).fetch(
+            post(s.serviceRoleKey),
+          )
         );
         assert.equal(res.status, 207);
         const body = await res.json();
