@@ -420,8 +420,10 @@ export class StorageApi {
       settings,
       upsert
         ? (p) =>
+          // previous reads the statement's snapshot, the version before the upsert (locking it here would
+          // skip the row the upsert itself changes)
           `with previous as (
-             select o.version from storage.objects o where o.bucket_id = ${p(0)} and o.name = ${p(1)} for update
+             select o.version from storage.objects o where o.bucket_id = ${p(0)} and o.name = ${p(1)}
            ), written as (
              ${insert(p)}
              on conflict (name, bucket_id) do update
