@@ -397,3 +397,18 @@ $func$;
 
 grant execute on function storage.get_common_prefix(text, text, text),
   storage.search(text, text, integer, integer, integer, text, text, text) to anon, authenticated, service_role;
+
+-- updated_at follows every change of an object (supabase/storage 0011, in the storage schema there).
+create or replace function storage.update_updated_at_column() returns trigger
+language plpgsql
+as $$
+begin
+  new.updated_at = now();
+  return new;
+end;
+$$;
+
+drop trigger if exists update_objects_updated_at on storage.objects;
+create trigger update_objects_updated_at
+  before update on storage.objects
+  for each row execute function storage.update_updated_at_column();
