@@ -10,9 +10,10 @@
  *    members, default privileges.
  * 3. By hand, what that diff does not do, said so in the migration:
  *    - reference data (REFERENCE_TABLES in stack/test/schema-fingerprint.ts: the built-in agents, model
- *      prices, scheduled jobs): the diff carries no DML, so their differences (once the schema
- *      changes are applied) become insert, update and delete statements, followed by any statement
- *      a schema file marks with `-- db:diff: after changes to <table>` (the pg_cron scheduling);
+ *      prices, scheduled jobs, Storage buckets, plans…): the diff carries no DML, so their differences
+ *      (once the schema changes are applied) become insert, update and delete statements (an upsert
+ *      for tables marked so: Storage buckets), followed by any statement a schema file marks with
+ *      `-- db:diff: after changes to <table>` (the pg_cron scheduling);
  *    - column order: pg-delta lists a new table's columns whose default calls a function after the
  *      others; their definitions are moved back to the place they have in the schema file;
  *    - the owner's privileges: pg-delta restates them as the Postgres 15 it ran on lists them, which
@@ -302,6 +303,22 @@ export async function referenceDataSql(from: Db, to: Db, schemasDir = SCHEMAS_DI
     const where = (row: Record<string, string>) =>
       [...ref.key.map((k) => `${k} = ${row[k]}`), ...(ref.where ? [`(${ref.where})`] : [])].join(" and ");
     for (const key of deleted) out.push(`delete from ${ref.table} where ${where(oldRows.get(key)!)};`);
+    if (ref.upsert) {
+      const rows = [...inserted, ...changed].sort();
+      if (rows.length) {
+        const set = columns.filter((c) => !ref.key.includes(c)).map((c) => `${c} = excluded.${c}`).join(", ");
+        out.push(
+          `insert into ${ref.table} (${columns.join(", ")}) values\n` +
+            rows.map((k) => `  (${columns.map((c) => newRows.get(k)![c]).join(", ")})`).join(",\n") +
+            `\non conflict (${ref.key.join(", ")}) do update\nset ${set};`,
+        );
+      }
+      const follow = after.get(ref.table);
+      if (follow) {
+        out.push(`-- db:diff copies this from ${follow.file}, where it follows ${ref.table}:\n${follow.text};`);
+      }
+      continue;
+    }
     for (const key of changed) {
       const row = newRows.get(key)!;
       const set = columns.filter((c) => !ref.key.includes(c)).map((c) => `${c} = ${row[c]}`).join(", ");

@@ -217,6 +217,124 @@ export type Database = {
           },
         ];
       };
+      "attachment_links": {
+        Row: {
+          "attachment_id": string;
+          "chat_id": string | null;
+          "created_at": string;
+          "entry_id": string | null;
+          "id": string;
+          "linked_by": string | null;
+          "message_id": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "attachment_id": string;
+          "chat_id"?: string | null;
+          "created_at"?: string;
+          "entry_id"?: string | null;
+          "id"?: string;
+          "linked_by"?: string | null;
+          "message_id"?: string | null;
+        };
+        Update: {
+          "attachment_id"?: string;
+          "chat_id"?: string | null;
+          "created_at"?: string;
+          "entry_id"?: string | null;
+          "id"?: string;
+          "linked_by"?: string | null;
+          "message_id"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "attachment_links_attachment_id_fkey";
+            columns: ["attachment_id"];
+            isOneToOne: false;
+            referencedRelation: "attachments";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "attachment_links_chat_id_fkey";
+            columns: ["chat_id"];
+            isOneToOne: false;
+            referencedRelation: "chats";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "attachment_links_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "attachment_links_message_id_fkey";
+            columns: ["message_id"];
+            isOneToOne: false;
+            referencedRelation: "messages";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "attachments": {
+        Row: {
+          "bucket_id": string;
+          "category": string;
+          "created_at": string;
+          "file_name": string;
+          "id": string;
+          "mime_type": string;
+          "object_id": string;
+          "object_version": string | null;
+          "owner_id": string;
+          "path": string;
+          "processed_at": string | null;
+          "processing_result": Json | null;
+          "processing_status": string;
+          "sha256": string | null;
+          "size_bytes": number;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "bucket_id": string;
+          "category": string;
+          "created_at"?: string;
+          "file_name": string;
+          "id": string;
+          "mime_type": string;
+          "object_id": string;
+          "object_version"?: string | null;
+          "owner_id": string;
+          "path": string;
+          "processed_at"?: string | null;
+          "processing_result"?: Json | null;
+          "processing_status"?: string;
+          "sha256"?: string | null;
+          "size_bytes": number;
+          "updated_at"?: string;
+        };
+        Update: {
+          "bucket_id"?: string;
+          "category"?: string;
+          "created_at"?: string;
+          "file_name"?: string;
+          "id"?: string;
+          "mime_type"?: string;
+          "object_id"?: string;
+          "object_version"?: string | null;
+          "owner_id"?: string;
+          "path"?: string;
+          "processed_at"?: string | null;
+          "processing_result"?: Json | null;
+          "processing_status"?: string;
+          "sha256"?: string | null;
+          "size_bytes"?: number;
+          "updated_at"?: string;
+        };
+        Relationships: [];
+      };
       "chat_members": {
         Row: {
           "added_by": string | null;
@@ -1175,6 +1293,70 @@ export type Database = {
           },
         ];
       };
+      "file_deletion_jobs": {
+        Row: {
+          "attachment_id": string | null;
+          "attempts": number;
+          "bucket_id": string;
+          "created_at": string;
+          "entry_id": string | null;
+          "finished_at": string | null;
+          "id": number;
+          "last_error": string | null;
+          "lease_expires_at": string | null;
+          "not_before": string;
+          "object_id": string;
+          "object_name": string;
+          "object_version": string | null;
+          "owner_id": string | null;
+          "reason": string;
+          "result": string | null;
+          "status": string;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "attachment_id"?: string | null;
+          "attempts"?: number;
+          "bucket_id": string;
+          "created_at"?: string;
+          "entry_id"?: string | null;
+          "finished_at"?: string | null;
+          "id"?: never;
+          "last_error"?: string | null;
+          "lease_expires_at"?: string | null;
+          "not_before"?: string;
+          "object_id": string;
+          "object_name": string;
+          "object_version"?: string | null;
+          "owner_id"?: string | null;
+          "reason": string;
+          "result"?: string | null;
+          "status"?: string;
+          "updated_at"?: string;
+        };
+        Update: {
+          "attachment_id"?: string | null;
+          "attempts"?: number;
+          "bucket_id"?: string;
+          "created_at"?: string;
+          "entry_id"?: string | null;
+          "finished_at"?: string | null;
+          "id"?: never;
+          "last_error"?: string | null;
+          "lease_expires_at"?: string | null;
+          "not_before"?: string;
+          "object_id"?: string;
+          "object_name"?: string;
+          "object_version"?: string | null;
+          "owner_id"?: string | null;
+          "reason"?: string;
+          "result"?: string | null;
+          "status"?: string;
+          "updated_at"?: string;
+        };
+        Relationships: [];
+      };
       "goals": {
         Row: {
           "client_id": string | null;
@@ -1613,12 +1795,59 @@ export type Database = {
           },
         ];
       };
+      "plan_limits": {
+        Row: {
+          "kind": string;
+          "period": string;
+          "plan": string;
+          "quantity": number | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "kind": string;
+          "period": string;
+          "plan": string;
+          "quantity"?: number | null;
+        };
+        Update: {
+          "kind"?: string;
+          "period"?: string;
+          "plan"?: string;
+          "quantity"?: number | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "plan_limits_plan_fkey";
+            columns: ["plan"];
+            isOneToOne: false;
+            referencedRelation: "plans";
+            referencedColumns: ["plan"];
+          },
+        ];
+      };
+      "plans": {
+        Row: {
+          "display_name": string;
+          "plan": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "display_name": string;
+          "plan": string;
+        };
+        Update: {
+          "display_name"?: string;
+          "plan"?: string;
+        };
+        Relationships: [];
+      };
       "profiles": {
         Row: {
           "avatar_url": string | null;
           "created_at": string;
           "display_name": string | null;
           "id": string;
+          "plan": string | null;
           "settings": NonNullable<Json>;
           "timezone": string;
           "updated_at": string;
@@ -1629,6 +1858,7 @@ export type Database = {
           "created_at"?: string;
           "display_name"?: string | null;
           "id": string;
+          "plan"?: string | null;
           "settings"?: NonNullable<Json>;
           "timezone"?: string;
           "updated_at"?: string;
@@ -1638,11 +1868,20 @@ export type Database = {
           "created_at"?: string;
           "display_name"?: string | null;
           "id"?: string;
+          "plan"?: string | null;
           "settings"?: NonNullable<Json>;
           "timezone"?: string;
           "updated_at"?: string;
         };
-        Relationships: [];
+        Relationships: [
+          {
+            foreignKeyName: "profiles_plan_fkey";
+            columns: ["plan"];
+            isOneToOne: false;
+            referencedRelation: "plans";
+            referencedColumns: ["plan"];
+          },
+        ];
       };
       "project_goals": {
         Row: {
@@ -1732,6 +1971,51 @@ export type Database = {
           "updated_at"?: string;
         };
         Relationships: [];
+      };
+      "provider_file_uploads": {
+        Row: {
+          "attachment_id": string;
+          "created_by": string | null;
+          "expires_at": string | null;
+          "id": string;
+          "last_used_at": string | null;
+          "provider": string;
+          "provider_file_id": string;
+          "uploaded_at": string;
+          "use_count": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "attachment_id": string;
+          "created_by"?: string | null;
+          "expires_at"?: string | null;
+          "id"?: string;
+          "last_used_at"?: string | null;
+          "provider": string;
+          "provider_file_id": string;
+          "uploaded_at"?: string;
+          "use_count"?: number;
+        };
+        Update: {
+          "attachment_id"?: string;
+          "created_by"?: string | null;
+          "expires_at"?: string | null;
+          "id"?: string;
+          "last_used_at"?: string | null;
+          "provider"?: string;
+          "provider_file_id"?: string;
+          "uploaded_at"?: string;
+          "use_count"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "provider_file_uploads_attachment_id_fkey";
+            columns: ["attachment_id"];
+            isOneToOne: false;
+            referencedRelation: "attachments";
+            referencedColumns: ["id"];
+          },
+        ];
       };
       "saved_views": {
         Row: {
@@ -1932,6 +2216,201 @@ export type Database = {
           },
         ];
       };
+      "transcriptions": {
+        Row: {
+          "billed": boolean;
+          "created_at": string;
+          "entry_id": string | null;
+          "id": string;
+          "model": string;
+          "provider": string;
+          "request_id": string | null;
+          "seconds": number;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "billed": boolean;
+          "created_at"?: string;
+          "entry_id"?: string | null;
+          "id"?: string;
+          "model": string;
+          "provider": string;
+          "request_id"?: string | null;
+          "seconds": number;
+          "user_id": string;
+        };
+        Update: {
+          "billed"?: boolean;
+          "created_at"?: string;
+          "entry_id"?: string | null;
+          "id"?: string;
+          "model"?: string;
+          "provider"?: string;
+          "request_id"?: string | null;
+          "seconds"?: number;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "transcriptions_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "usage_events": {
+        Row: {
+          "agent_name": string | null;
+          "billed": boolean;
+          "chat_id": string | null;
+          "cost_usd": number | null;
+          "created_at": string;
+          "id": number;
+          "input_tokens": number | null;
+          "kind": string;
+          "model": string | null;
+          "occurred_at": string;
+          "output_tokens": number | null;
+          "quantity": number;
+          "source_id": string;
+          "source_table": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "agent_name"?: string | null;
+          "billed": boolean;
+          "chat_id"?: string | null;
+          "cost_usd"?: number | null;
+          "created_at"?: string;
+          "id"?: never;
+          "input_tokens"?: number | null;
+          "kind": string;
+          "model"?: string | null;
+          "occurred_at": string;
+          "output_tokens"?: number | null;
+          "quantity": number;
+          "source_id": string;
+          "source_table": string;
+          "user_id": string;
+        };
+        Update: {
+          "agent_name"?: string | null;
+          "billed"?: boolean;
+          "chat_id"?: string | null;
+          "cost_usd"?: number | null;
+          "created_at"?: string;
+          "id"?: never;
+          "input_tokens"?: number | null;
+          "kind"?: string;
+          "model"?: string | null;
+          "occurred_at"?: string;
+          "output_tokens"?: number | null;
+          "quantity"?: number;
+          "source_id"?: string;
+          "source_table"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
+      "usage_prices": {
+        Row: {
+          "effective_from": string;
+          "kind": string;
+          "model": string;
+          "observed_on": string;
+          "source": string;
+          "unit": string;
+          "usd_per_unit": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "effective_from": string;
+          "kind": string;
+          "model": string;
+          "observed_on": string;
+          "source": string;
+          "unit": string;
+          "usd_per_unit": number;
+        };
+        Update: {
+          "effective_from"?: string;
+          "kind"?: string;
+          "model"?: string;
+          "observed_on"?: string;
+          "source"?: string;
+          "unit"?: string;
+          "usd_per_unit"?: number;
+        };
+        Relationships: [];
+      };
+      "voice_sessions": {
+        Row: {
+          "agent_id": string | null;
+          "chat_id": string | null;
+          "created_at": string;
+          "ended_at": string | null;
+          "ended_by": string | null;
+          "id": string;
+          "metadata": NonNullable<Json>;
+          "provider": string;
+          "provider_session_id": string;
+          "seconds": number | null;
+          "started_at": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "agent_id"?: string | null;
+          "chat_id"?: string | null;
+          "created_at"?: string;
+          "ended_at"?: string | null;
+          "ended_by"?: string | null;
+          "id"?: string;
+          "metadata"?: NonNullable<Json>;
+          "provider"?: string;
+          "provider_session_id": string;
+          "seconds"?: number | null;
+          "started_at"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Update: {
+          "agent_id"?: string | null;
+          "chat_id"?: string | null;
+          "created_at"?: string;
+          "ended_at"?: string | null;
+          "ended_by"?: string | null;
+          "id"?: string;
+          "metadata"?: NonNullable<Json>;
+          "provider"?: string;
+          "provider_session_id"?: string;
+          "seconds"?: number | null;
+          "started_at"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "voice_sessions_agent_id_fkey";
+            columns: ["agent_id"];
+            isOneToOne: false;
+            referencedRelation: "agents";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "voice_sessions_chat_id_fkey";
+            columns: ["chat_id"];
+            isOneToOne: false;
+            referencedRelation: "chats";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "workout_rows": {
         Row: {
           "distance": number | null;
@@ -2109,6 +2588,16 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "check_quota": {
+        Args: { "kind": string; "user_id"?: string };
+        Returns: Database["public"]["CompositeTypes"]["quota"];
+        SetofOptions: {
+          from: "*";
+          to: "quota";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "create_agent": {
         Args: {
           "default_model"?: string;
@@ -2251,6 +2740,7 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "delete_attachment": { Args: { "attachment_id": string }; Returns: boolean };
       "delete_chat": { Args: { "chat_id": string }; Returns: boolean };
       "delete_document": { Args: { "document_id": string }; Returns: boolean };
       "delete_entry": {
@@ -2314,7 +2804,51 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "end_voice_session": {
+        Args: { "provider"?: string; "provider_session_id"?: string; "seconds"?: number; "voice_session_id"?: string };
+        Returns: {
+          "agent_id": string | null;
+          "chat_id": string | null;
+          "created_at": string;
+          "ended_at": string | null;
+          "ended_by": string | null;
+          "id": string;
+          "metadata": NonNullable<Json>;
+          "provider": string;
+          "provider_session_id": string;
+          "seconds": number | null;
+          "started_at": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "voice_sessions";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "export_bom_csv": { Args: { "artifact_id": string; "version"?: number }; Returns: string };
+      "find_provider_file": {
+        Args: { "attachment_id": string; "provider": string };
+        Returns: {
+          "attachment_id": string;
+          "created_by": string | null;
+          "expires_at": string | null;
+          "id": string;
+          "last_used_at": string | null;
+          "provider": string;
+          "provider_file_id": string;
+          "uploaded_at": string;
+          "use_count": number;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "provider_file_uploads";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
       "fork_chat": {
         Args: { "chat_id"?: string; "token"?: string; "up_to_message_id"?: string };
         Returns: {
@@ -2434,6 +2968,7 @@ export type Database = {
           "created_at": string;
           "display_name": string | null;
           "id": string;
+          "plan": string | null;
           "settings": NonNullable<Json>;
           "timezone": string;
           "updated_at": string;
@@ -2475,15 +3010,25 @@ export type Database = {
         }[];
       };
       "get_usage": {
-        Args: { "from"?: string; "group_by"?: string; "include_client_reported"?: boolean; "to"?: string };
+        Args: {
+          "from"?: string;
+          "group_by"?: string;
+          "include_client_reported"?: boolean;
+          "kinds"?: (string)[];
+          "to"?: string;
+        };
         Returns: {
           "cost_usd": number;
+          "events": number;
           "group_key": string;
           "input_tokens": number;
+          "kind": string;
           "label": string;
           "messages": number;
           "output_tokens": number;
+          "quantity": number;
           "source": string;
+          "unpriced_events": number;
           "unpriced_messages": number;
         }[];
       };
@@ -2522,6 +3067,10 @@ export type Database = {
           "source_url"?: string;
           "title"?: string;
         };
+        Returns: Json;
+      };
+      "link_attachment": {
+        Args: { "attachment_id": string; "chat_id"?: string; "entry_id"?: string; "message_id"?: string };
         Returns: Json;
       };
       "link_entry_goal": { Args: { "entry_id": string; "goal_id": string }; Returns: boolean };
@@ -2609,6 +3158,10 @@ export type Database = {
           isOneToOne: false;
           isSetofReturn: true;
         };
+      };
+      "list_attachments": {
+        Args: { "before"?: string; "chat_id"?: string; "entry_id"?: string; "limit"?: number };
+        Returns: Json[];
       };
       "list_chats": {
         Args: { "before"?: string; "include_archived"?: boolean; "limit"?: number };
@@ -2953,6 +3506,59 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "record_provider_upload": {
+        Args: {
+          "attachment_id": string;
+          "expires_at"?: string;
+          "provider": string;
+          "provider_file_id": string;
+          "uploaded_at"?: string;
+        };
+        Returns: {
+          "attachment_id": string;
+          "created_by": string | null;
+          "expires_at": string | null;
+          "id": string;
+          "last_used_at": string | null;
+          "provider": string;
+          "provider_file_id": string;
+          "uploaded_at": string;
+          "use_count": number;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "provider_file_uploads";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "record_transcription": {
+        Args: {
+          "entry_id"?: string;
+          "model": string;
+          "provider": string;
+          "request_id"?: string;
+          "seconds": number;
+          "user_id"?: string;
+        };
+        Returns: {
+          "billed": boolean;
+          "created_at": string;
+          "entry_id": string | null;
+          "id": string;
+          "model": string;
+          "provider": string;
+          "request_id": string | null;
+          "seconds": number;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "transcriptions";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "remove_chat_member": { Args: { "chat_id": string; "user_id": string }; Returns: boolean };
       "request_dream_image": {
         Args: { "entry_id": string; "prompt": string };
@@ -3046,7 +3652,41 @@ export type Database = {
           isSetofReturn: true;
         };
       };
+      "service_role_claim_file_deletions": {
+        Args: { "lease_seconds"?: number; "max_jobs"?: number };
+        Returns: {
+          "attempts": number;
+          "bucket_id": string;
+          "job_id": number;
+          "object_name": string;
+        }[];
+      };
+      "service_role_end_stale_voice_sessions": { Args: { "max_age"?: string }; Returns: number };
+      "service_role_find_orphaned_files": {
+        Args: { "limit"?: number };
+        Returns: {
+          "attachment_id": string;
+          "bucket_id": string;
+          "created_at": string;
+          "kind": string;
+          "object_id": string;
+          "object_name": string;
+          "size_bytes": number;
+        }[];
+      };
+      "service_role_finish_file_deletions": {
+        Args: { "error"?: string; "job_ids": (number)[] };
+        Returns: {
+          "job_id": number;
+          "not_before": string;
+          "status": string;
+        }[];
+      };
       "service_role_purge_expired_chats": { Args: Record<PropertyKey, never>; Returns: number };
+      "set_attachment_processing": {
+        Args: { "attachment_id": string; "result"?: Json; "status": string };
+        Returns: Json;
+      };
       "set_current_leaf": {
         Args: { "chat_id": string; "message_id": string };
         Returns: {
@@ -3158,6 +3798,37 @@ export type Database = {
         SetofOptions: {
           from: "*";
           to: "timers";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "start_voice_session": {
+        Args: {
+          "agent_id"?: string;
+          "chat_id"?: string;
+          "metadata"?: Json;
+          "provider"?: string;
+          "provider_session_id": string;
+          "user_id"?: string;
+        };
+        Returns: {
+          "agent_id": string | null;
+          "chat_id": string | null;
+          "created_at": string;
+          "ended_at": string | null;
+          "ended_by": string | null;
+          "id": string;
+          "metadata": NonNullable<Json>;
+          "provider": string;
+          "provider_session_id": string;
+          "seconds": number | null;
+          "started_at": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "voice_sessions";
           isOneToOne: true;
           isSetofReturn: false;
         };
@@ -3278,6 +3949,7 @@ export type Database = {
           "created_at": string;
           "display_name": string | null;
           "id": string;
+          "plan": string | null;
           "settings": NonNullable<Json>;
           "timezone": string;
           "updated_at": string;
@@ -3444,6 +4116,7 @@ export type Database = {
         "created_at": string | null;
         "updated_at": string | null;
         "artifact_versions": Json | null;
+        "attachments": Json | null;
       };
       "chat_share_token": {
         "share_id": string | null;
@@ -3461,6 +4134,16 @@ export type Database = {
         "snippet": string | null;
         "rank": number | null;
         "created_at": string | null;
+      };
+      "quota": {
+        "kind": string | null;
+        "plan": string | null;
+        "period": string | null;
+        "used": number | null;
+        "limit": number | null;
+        "remaining": number | null;
+        "period_start": string | null;
+        "period_end": string | null;
       };
       "recorded_conversation": {
         "chat_id": string | null;

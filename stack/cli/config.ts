@@ -98,7 +98,14 @@ export interface FunctionSettings {
 export interface SupabaseConfig {
   api: ApiSettings;
   auth: AuthSettings;
+  storage: StorageSettings;
   functions: Record<string, FunctionSettings>;
+}
+
+/** [storage]: what the local Storage API honours. */
+export interface StorageSettings {
+  /** file_size_limit ("50MiB"): the largest upload, whatever a bucket allows. */
+  fileSizeLimit: number;
 }
 
 /** Defaults as the Supabase CLI has them. */
@@ -111,6 +118,7 @@ export const DEFAULT_SUPABASE_CONFIG: SupabaseConfig = {
     emailSignup: true,
     refreshTokenReuseInterval: 10,
   },
+  storage: { fileSizeLimit: 50 * 1024 * 1024 },
   functions: {},
 };
 
@@ -149,6 +157,7 @@ export function supabaseConfigFrom(toml: TomlTable, baseDir: string, source = "c
       emailSignup: get.boolean("auth.email.enable_signup") ?? d.auth.emailSignup,
       refreshTokenReuseInterval: get.integer("auth.refresh_token_reuse_interval") ?? d.auth.refreshTokenReuseInterval,
     },
+    storage: { fileSizeLimit: byteSize(get.string("storage.file_size_limit"), source) ?? d.storage.fileSizeLimit },
     functions: {},
   };
   if (config.api.schemas.length === 0) throw new Error(`${source}: api.schemas must name at least one schema`);
@@ -163,6 +172,19 @@ export function supabaseConfigFrom(toml: TomlTable, baseDir: string, source = "c
     };
   }
   return config;
+}
+
+/**
+ * A size as the Supabase CLI writes it ("50MiB", "5GB", "100kB", "1048576"): binary units with an
+ * i (KiB, MiB, GiB), decimal without (kB, MB, GB), as the CLI's parser (go-humanize) reads them.
+ */
+export function byteSize(text: string | undefined, source = "config.toml"): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?)?b?\s*$/i.exec(text);
+  if (!m) throw new Error(`${source}: storage.file_size_limit must be a size such as "50MiB"`);
+  const unit = (m[2] ?? "").toLowerCase();
+  const power = unit ? "kmgt".indexOf(unit[0]) + 1 : 0;
+  return Math.round(Number(m[1]) * (unit.endsWith("i") ? 1024 : 1000) ** power);
 }
 
 function isTable(v: TomlValue | undefined): v is TomlTable {

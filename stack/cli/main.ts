@@ -12,6 +12,7 @@ import { DATA_DIR } from "../paths.ts";
 import { loadKeys } from "../gateway/keys.ts";
 import { type Gateway, startGateway } from "../gateway/server.ts";
 import { startScheduler } from "../db/scheduler.ts";
+import { join } from "node:path";
 
 /** The demo login seeds/01_demo_user.sql creates. */
 const DEMO = { email: "demo@parley.local", password: "parley-demo-password" };
@@ -53,6 +54,11 @@ try {
   Deno.exit(1);
 }
 
+// Storage's files live beside the database they belong to, and go with it on --reset.
+const storageDir = join(DATA_DIR, "storage", config.databaseUrl ? "external" : config.engine);
+if (config.reset) await Deno.remove(storageDir, { recursive: true }).catch(() => {});
+await Deno.mkdir(storageDir, { recursive: true });
+
 if (!config.serve) {
   console.log(`Parley: database ready in ${((performance.now() - started) / 1000).toFixed(1)}s`);
   await engine.stop();
@@ -79,6 +85,7 @@ try {
     config: await readSupabaseConfig(),
     port: config.apiPort,
     logRequests: config.verbose,
+    storageDir,
     log,
   });
 } catch (e) {
@@ -103,6 +110,7 @@ Parley is running (${engine.kind}), ready in ${seconds}s.
     Auth            ${gateway.url}/auth/v1
     Functions       ${gateway.url}/functions/v1/<name>
     Realtime        ${gateway.url.replace("http", "ws")}/realtime/v1/websocket
+    Storage         ${gateway.url}/storage/v1 (files in ${storageDir})
   anon key          ${gateway.keys.anonKey}
   service_role key  ${gateway.keys.serviceRoleKey}
   JWT secret        ${gateway.keys.jwtSecret}

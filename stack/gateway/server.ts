@@ -6,6 +6,7 @@
  *   /auth/v1/*          Supabase Auth, email/password (auth.ts)   apikey required
  *   /functions/v1/<fn>  Edge Functions in Deno (functions.ts)     verify_jwt per function
  *   /realtime/v1/websocket  Supabase Realtime (../realtime/)      apikey required
+ *   /storage/v1/*       Supabase Storage over local files (../storage/)   JWT checked by Storage
  *
  * It plays the API gateway's part too (Kong on Supabase): the `apikey` must be the anon or
  * service_role key, CORS is answered for /rest and /auth, and unknown routes get Kong's 404.
@@ -29,6 +30,8 @@ import type { Caller } from "./request.ts";
 import { handleRpc } from "./rpc.ts";
 import { handleTable } from "./tables.ts";
 import { type Realtime, type RealtimeOptions, startRealtime } from "../realtime/server.ts";
+import { FileStore } from "../storage/files.ts";
+import { StorageApi } from "../storage/server.ts";
 
 export interface GatewayOptions {
   engine: Engine;
@@ -52,6 +55,8 @@ export interface GatewayOptions {
   logRequests?: boolean;
   /** Realtime settings (e.g. how many unsent bytes disconnect a slow client). */
   realtime?: Pick<RealtimeOptions, "maxBufferedBytes" | "maxPayloadBytes">;
+  /** Where /storage/v1 keeps object files (default: a temporary folder, removed by stop()). */
+  storageDir?: string;
 }
 
 export interface Gateway {
@@ -61,6 +66,8 @@ export interface Gateway {
   readonly catalog: Catalog;
   readonly functions: FunctionsRunner;
   readonly realtime: Realtime;
+  /** Where /storage/v1 keeps object files. */
+  readonly storageDir: string;
   stop(): Promise<void>;
 }
 
@@ -88,6 +95,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw e;
   }
   const verifier = new JwtVerifier(keys.key);
+  const storageDir = options.storageDir ?? await Deno.makeTempDir({ prefix: "parley-storage-" });
+  const storage = new StorageApi({
+    executor,
+    roleSettings: (role) => catalog.role(role)?.settings,
+    verifier,
+    key: keys.key,
+    files: new FileStore(storageDir),
+    fileSizeLimit: config.storage.fileSizeLimit,
+    log,
+  });
   let realtime: Realtime;
   try {
     realtime = await startRealtime({ engine, verifier, log, ...options.realtime });
@@ -167,6 +184,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const route = async (req: Request, url: URL, info: Deno.ServeHandlerInfo): Promise<Response> => {
     const path = url.pathname;
     if (path.startsWith("/functions/v1/")) return await functions.handle(req, url);
+    if (path.startsWith("/storage/v1/")) {
+      // Storage checks the JWT itself; its routes need no apikey (public and signed URLs are links)
+      if (req.method === "OPTIONS") return preflight(req);
+      const res = await storage.handle(req, url);
+      for (const [k, v] of Object.entries(corsHeaders(req))) res.headers.set(k, v);
+      return res;
+    }
     const service = path.startsWith("/rest/v1/")
       ? "rest"
       : path.startsWith("/auth/v1/")
@@ -233,12 +257,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     catalog,
     functions,
     realtime,
+    storageDir,
     async stop() {
       await realtime.stop().catch((e) => log(`realtime: ${(e as Error).message}`));
       await functions.stop();
       await server.shutdown();
       await catalog.stop();
       await ownPool?.close();
+      if (!options.storageDir) await Deno.remove(storageDir, { recursive: true }).catch(() => {});
     },
   };
 }

@@ -23,6 +23,11 @@ export interface ReferenceTable {
   where?: string;
   key: string[];
   ignore?: string[];
+  /**
+   * Written as one upsert (`insert … on conflict (key) do update`) rather than inserts and updates:
+   * for rows a project may already have (Storage buckets made from the dashboard).
+   */
+  upsert?: boolean;
 }
 
 export const REFERENCE_TABLES: readonly ReferenceTable[] = [
@@ -30,6 +35,10 @@ export const REFERENCE_TABLES: readonly ReferenceTable[] = [
   { table: "public.model_prices", key: ["model", "effective_from"] },
   { table: "private.scheduled_jobs", key: ["name"] },
   { table: "public.themes", key: ["name"], ignore: ["id", "created_at"] },
+  { table: "storage.buckets", key: ["id"], ignore: ["created_at", "updated_at"], upsert: true },
+  { table: "public.plans", key: ["plan"] },
+  { table: "public.plan_limits", key: ["plan", "kind"] },
+  { table: "public.usage_prices", key: ["kind", "model", "effective_from"] },
 ];
 
 /** kind + name → detail, e.g. "function private.now()" → its definition, owner and ACL. */

@@ -15,9 +15,14 @@ create table public.profiles (
     constraint profiles_settings_check
     check (jsonb_typeof(settings) = 'object' and pg_column_size(settings) <= 16384),
   created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now()
+  updated_at timestamptz not null default now(),
+  -- the user's plan, null for the free plan: the limits check_quota applies (its foreign key is in
+  -- 740_usage_ledger.sql)
+  plan text
 );
 comment on table public.profiles is 'One profile per user: display name, avatar, time zone and client settings.';
+comment on column public.profiles.plan is
+  'The user''s plan (public.plans; null: free), set by the service role: the limits check_quota applies.';
 comment on column public.profiles.settings is 'Client settings, a JSON object of at most 16 kB.';
 
 alter table public.profiles enable row level security;

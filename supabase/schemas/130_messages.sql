@@ -110,7 +110,8 @@ create trigger messages_100_set_updated_at
 
 -- A message as clients see it, the one definition of it: get_messages rows, what append_message and
 -- edit_message return, Realtime payloads. The row without its search vector, its branch storage
--- columns, chat_owner_id and usage_source, plus the artifact versions the message created.
+-- columns, chat_owner_id and usage_source, plus the artifact versions the message created and the
+-- files linked to it.
 create type public.chat_message as (
   id uuid,
   chat_id uuid,
@@ -132,12 +133,13 @@ create type public.chat_message as (
   author_id uuid,
   created_at timestamptz,
   updated_at timestamptz,
-  artifact_versions jsonb
+  artifact_versions jsonb,
+  attachments jsonb
 );
 comment on type public.chat_message is
   'A message as clients see it: get_messages rows, what append_message and edit_message return, Realtime payloads. '
-  'artifact_versions: the versions of non-hidden artifacts the message created, as get_messages lists them; null '
-  'where they are not looked up (append_message, edit_message, Realtime).';
+  'artifact_versions: the versions of non-hidden artifacts the message created; attachments: the files linked to '
+  'it; both as get_messages lists them, null where they are not looked up (append_message, edit_message, Realtime).';
 
 -- PL/pgSQL rather than SQL: a SQL function with a search_path setting is not inlined, and would be
 -- planned again in every transaction that calls it; this one is compiled once per session.
@@ -150,12 +152,13 @@ as $$
 begin
   return row(m.id, m.chat_id, m.sequence_number, m.parent_id, m.depth, m.role, m.content, m.parts, m.agent_name,
     m.agent_model, m.intent, m.input_tokens, m.output_tokens, m.latency_ms, m.status, m.metadata, m.client_message_id,
-    m.author_id, m.created_at, m.updated_at, null)::public.chat_message;
+    m.author_id, m.created_at, m.updated_at, null, null)::public.chat_message;
 end
 $$;
 grant execute on function private.chat_message(public.messages) to authenticated, service_role;
 comment on function private.chat_message(public.messages) is
-  'A messages row as public.chat_message, artifact_versions null (Realtime payloads, append_message, edit_message).';
+  'A messages row as public.chat_message, artifact_versions and attachments null (Realtime payloads, append_message, '
+  'edit_message).';
 
 -- A short title from the first user message: whitespace collapsed, cut at a word boundary.
 create function private.title_from_content(content text)

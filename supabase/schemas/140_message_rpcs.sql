@@ -440,7 +440,8 @@ comment on function public.set_current_leaf(uuid, uuid) is
 
 -- RPC: the usual call (the latest page of the current branch) reads the leaf's place from the chat
 -- row and is one range scan; it looks for artifact versions only in chats that have artifacts (a
--- version is always made by a message of its artifact's chat).
+-- version is always made by a message of its artifact's chat), and for attachments only in chats
+-- with files linked to messages.
 create function public.get_messages(
   chat_id uuid,
   leaf_id uuid default null,
@@ -466,6 +467,7 @@ declare
   head_ancestry bigint[];
   ends_segment boolean;
   has_artifacts boolean := true;
+  has_attachments boolean := true;
   latest_in_segment boolean;
 begin
   if page_size not between 1 and 1000 then
@@ -475,8 +477,9 @@ begin
     -- the usual call: the chat row has the current leaf's place
     select c.current_leaf_id, c.current_leaf_segment_start, c.last_sequence_number, c.current_leaf_depth,
       c.current_leaf_head_depth, c.current_leaf_ends_segment,
-      exists (select 1 from public.artifacts a where a.chat_id = c.id)
-      into leaf, segment, upper_bound, leaf_depth, head_depth, ends_segment, has_artifacts
+      exists (select 1 from public.artifacts a where a.chat_id = c.id),
+      exists (select 1 from public.attachment_links l where l.chat_id = c.id and l.message_id is not null)
+      into leaf, segment, upper_bound, leaf_depth, head_depth, ends_segment, has_artifacts, has_attachments
     from public.chats c
     where c.id = get_messages.chat_id;
     if not found then
@@ -507,12 +510,12 @@ begin
   -- messages are a chain, so depth counts them): one index range scan.
   latest_in_segment := get_messages.before is null and get_messages.after is null
     and leaf_depth - head_depth + 1 >= page_size;
-  if latest_in_segment and not has_artifacts then
+  if latest_in_segment and not has_artifacts and not has_attachments then
     return query
     select p.id, p.chat_id, p.sequence_number, p.parent_id, p.depth, p.role::text,
       p.content::text, p.parts::jsonb, p.agent_name::text, p.agent_model::text, p.intent::text,
       p.input_tokens::integer, p.output_tokens::integer, p.latency_ms::integer, p.status::text, p.metadata::jsonb,
-      p.client_message_id::text, p.author_id, p.created_at, p.updated_at, '[]'::jsonb
+      p.client_message_id::text, p.author_id, p.created_at, p.updated_at, '[]'::jsonb, '[]'::jsonb
     from (
       select m.* from public.messages m
       where m.chat_id = get_messages.chat_id and m.segment_start = segment
@@ -525,7 +528,7 @@ begin
   end if;
 
   -- Otherwise the page is read segment by segment (private.branch_page; when the latest page lies in
-  -- the leaf's segment, that is the one range), with its messages' artifact versions.
+  -- the leaf's segment, that is the one range), with its messages' artifact versions and attachments.
   if not latest_in_segment and head_ancestry is null then
     select h.segment_ancestry into head_ancestry
     from public.messages h
@@ -546,14 +549,20 @@ begin
     join public.artifacts a on a.id = v.artifact_id
     where has_artifacts and v.created_by_message_id = any (array(select p.id from page p)) and a.hidden_at is null
     group by v.created_by_message_id
+  ),
+  files as (
+    select f.message_id, f.attachments as list
+    from private.chat_message_attachments(get_messages.chat_id, array(select p.id from page p)) f
+    where has_attachments
   )
   select p.id, p.chat_id, p.sequence_number, p.parent_id, p.depth, p.role::text,
     p.content::text, p.parts::jsonb, p.agent_name::text, p.agent_model::text, p.intent::text,
     p.input_tokens::integer, p.output_tokens::integer, p.latency_ms::integer, p.status::text, p.metadata::jsonb,
     p.client_message_id::text, p.author_id, p.created_at, p.updated_at,
-    coalesce(x.list, '[]'::jsonb)
+    coalesce(x.list, '[]'::jsonb), coalesce(y.list, '[]'::jsonb)
   from page p
   left join versions x on x.message_id = p.id
+  left join files y on y.message_id = p.id
   order by p.sequence_number;
 end
 $$;
@@ -563,7 +572,9 @@ comment on function public.get_messages(uuid, uuid, bigint, bigint, integer) is
   'sequence_number, parent_id, depth, role, content, parts, agent_name, agent_model, intent, input_tokens, '
   'output_tokens, latency_ms, status, metadata, client_message_id, author_id, created_at, updated_at, and '
   'artifact_versions, the versions of non-hidden artifacts the message created, as [{id, artifact_id, type, '
-  'title, version_number, change_summary}] ([] for none; get_artifact returns the content). '
+  'title, version_number, change_summary}] ([] for none; get_artifact returns the content), and attachments, the '
+  'files linked to the message, as [{id, bucket_id, path, file_name, size_bytes, mime_type, category, '
+  'processing_status}] ([] for none; download them from Storage by bucket and path). '
   'Without cursors: the latest "limit" (default 50, at most 1000). before = n: the latest messages with '
   'sequence_number < n (pass the first row''s sequence_number to page back); after = n: the earliest ones with '
   'sequence_number > n (pass the last row''s to page forward). depth tells a message''s position on the branch '

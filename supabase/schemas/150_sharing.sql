@@ -221,9 +221,10 @@ end
 $$;
 grant execute on function private.get_shared_chat(text, bigint, bigint, integer) to anon, authenticated;
 
--- The shared page with, on each message, the versions of non-hidden artifacts it created that
--- existed when the link was made. Security definer: anonymous visitors have no right on
--- artifacts; what they get is bounded by the messages private.get_shared_chat has checked.
+-- The shared page with, on each message, the versions of non-hidden artifacts it created and the
+-- files linked to it, as they were when the link was made. Security definer: anonymous visitors
+-- have no right on artifacts or attachments; what they get is bounded by the messages
+-- private.get_shared_chat has checked.
 create function private.get_shared_chat_with_artifacts(token text, before bigint, after bigint, page_size integer)
 returns jsonb
 language plpgsql
@@ -252,6 +253,11 @@ begin
       join public.artifacts a on a.id = v.artifact_id
       where v.created_by_message_id = (m.value ->> 'id')::uuid and a.chat_id = shared_chat_id and a.hidden_at is null
         and v.created_at <= shared_at
+    ), '[]'::jsonb), 'attachments', coalesce((
+      select jsonb_agg(private.attachment_brief(f) order by l.created_at, l.id)
+      from public.attachment_links l
+      join public.attachments f on f.id = l.attachment_id
+      where l.message_id = (m.value ->> 'id')::uuid and l.chat_id = shared_chat_id and l.created_at <= shared_at
     ), '[]'::jsonb)) order by m.ordinality), '[]'::jsonb)
     from jsonb_array_elements(shared -> 'messages') with ordinality m
   ));
@@ -259,8 +265,8 @@ end
 $$;
 grant execute on function private.get_shared_chat_with_artifacts(text, bigint, bigint, integer) to anon, authenticated;
 comment on function private.get_shared_chat_with_artifacts(text, bigint, bigint, integer) is
-  'get_shared_chat''s answer with, on each message, the versions of non-hidden artifacts it created that existed when '
-  'the link was made.';
+  'get_shared_chat''s answer with, on each message, the versions of non-hidden artifacts it created and the files '
+  'linked to it, as they were when the link was made.';
 
 create function public.get_shared_chat(token text, before bigint default null, after bigint default null, "limit" integer default 100)
 returns jsonb
@@ -278,8 +284,10 @@ comment on function public.get_shared_chat(text, bigint, bigint, integer) is
   'created_at, agent: {name, display_name, icon}, message_count}, share: {expires_at, up_to_message_id}, messages: '
   '[{id, sequence_number, depth, role, content, parts, agent_name, agent_model, intent, status, created_at, '
   'artifact_versions: [{id, artifact_id, type, title, description, version_number, change_summary, content, '
-  'content_json, file_path, created_at}]}]}: the branch up to the snapshot point, from its start by default, each '
-  'message with the versions of non-hidden artifacts it created (later versions are not shared); after = the last '
+  'content_json, file_path, created_at}], attachments: [{id, bucket_id, path, file_name, size_bytes, mime_type, '
+  'category, processing_status}]}]}: the branch up to the snapshot point, from its start by default, each message '
+  'with the versions of non-hidden artifacts it created and the files linked to it (later ones are not shared; '
+  'download a file from Storage sending the token as the header x-parley-share-token); after = the last '
   'sequence_number read gives the next page, before = n the page ending before n; limit 1..1000 (default 100). '
   'Errors: PT404 (404) for an unknown, expired or revoked token alike; 22023 (400) bad limit.';
 

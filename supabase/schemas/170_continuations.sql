@@ -233,7 +233,9 @@ revoke all on private.scheduled_jobs from anon, authenticated, service_role;
 -- reference data: db:diff carries changes of these rows into migrations
 insert into private.scheduled_jobs (name, schedule, command, description) values
   ('parley-purge-expired-chats', '* * * * *', 'select public.service_role_purge_expired_chats()',
-   'Deletes expired continuation chats.');
+   'Deletes expired continuation chats.'),
+  ('parley-end-stale-voice-sessions', '* * * * *', 'select public.service_role_end_stale_voice_sessions()',
+   'Ends voice sessions left open for two hours (750_voice.sql).');
 
 -- db:diff: after changes to private.scheduled_jobs
 -- Schedules the jobs with pg_cron where it is installed (or can be, in cron.database_name). pg_cron

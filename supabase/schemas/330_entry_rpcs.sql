@@ -327,9 +327,8 @@ comment on function public.upsert_entry(uuid, text, text, text[], text, text, ti
   'always server time, stays); a deleted entry stays deleted (restore_entry). Errors: 22023 (400) naming the field '
   '(e.g. facets[1] ''diary'' is not a facet); PT409 (409) id or client_id belongs to another entry; anon is denied (401).';
 
--- What get_entry adds to an entry: its entities, segments, goals, projects, themes, attachments
--- (issue 16 fills them; empty until then), chats, workouts, meals and, for a dream, its details,
--- images and interpretations.
+-- What get_entry adds to an entry: its entities, segments, goals, projects, themes, attachments,
+-- chats, workouts, meals and, for a dream, its details, images and interpretations.
 create function private.entry_details(entry public.entries)
 returns jsonb
 language plpgsql
@@ -350,7 +349,10 @@ begin
     'projects', coalesce((
       select jsonb_agg(jsonb_build_object('id', p.id, 'name', p.name, 'status', p.status) order by p.name, p.id)
       from public.entry_projects l join public.projects p on p.id = l.project_id where l.entry_id = entry.id), '[]'),
-    'attachments', '[]'::jsonb,
+    'attachments', coalesce((
+      select jsonb_agg(private.attachment_brief(a) order by l.created_at, l.id)
+      from public.attachment_links l join public.attachments a on a.id = l.attachment_id
+      where l.entry_id = entry.id), '[]'),
     'chats', coalesce((
       select jsonb_agg(jsonb_build_object('id', c.id, 'title', c.title, 'agent_id', c.agent_id,
         'last_message_at', c.last_message_at, 'created_at', c.created_at) order by c.created_at, c.id)
@@ -392,8 +394,8 @@ comment on function public.get_entry(uuid) is
   'An entry of the caller''s (deleted ones too: see deleted_at) with everything linked to it: the entries row plus '
   'entities [{id, type, key, display_name}], goal_ids, project_ids, segments [{id, position, kind, content, '
   'recorded_at, offset_ms, duration_ms, client_id}], goals [{id, title, status, parent_id}], projects [{id, name, '
-  'status}], themes [{theme, display_name, confidence, source}], attachments (always [] until files land: Storage '
-  'attachments are a later issue), chats about it [{id, title, agent_id, last_message_at, created_at}], workouts '
+  'status}], themes [{theme, display_name, confidence, source}], attachments linked to it [{id, bucket_id, path, '
+  'file_name, size_bytes, mime_type, category, processing_status}], chats about it [{id, title, agent_id, last_message_at, created_at}], workouts '
   '(with rows), meals (with items), and for a dream: dream {dreamt_on, lucid, mood, audio_path, '
   'transcription_status, transcript, transcription_error, transcribed_at}, images [{id, prompt, storage_path, '
   'status, error, created_at}] and interpretations [{artifact_id, agent_id, agent_name, title, current_version, '

@@ -1,6 +1,7 @@
 -- Usage and cost: dated model prices, get_usage grouped by model, agent, chat and day, over the
--- chats the caller owns. The messages here are written on a database connection (a trusted writer),
--- so their counts bill; 41_access_follows_membership.sql tests client-reported counts.
+-- chats the caller owns (the LLM tokens of messages in the usage ledger; 77_usage_ledger.sql tests
+-- the other kinds). The messages here are written on a database connection (a trusted writer), so
+-- their counts bill; 41_access_follows_membership.sql tests client-reported counts.
 begin;
 select plan(20);
 
@@ -10,8 +11,8 @@ select ok((select count(*) >= 8 and bool_and(source <> '' and observed_on is not
 select is((select array_agg(input_usd_per_million order by effective_from) from public.model_prices where model = 'openai/gpt-4o'),
   array[5.00, 2.50]::numeric[], 'a model''s price is dated: gpt-4o got cheaper');
 select ok(not has_table_privilege('anon', 'public.model_prices', 'select'), 'anon cannot read prices');
-select is_definer('private', 'get_usage', array['timestamp with time zone', 'timestamp with time zone', 'text', 'boolean'], 'get_usage aggregates as definer, filtering on the caller itself');
-select function_privs_are('public', 'get_usage', array['timestamptz', 'timestamptz', 'text', 'boolean'], 'anon', array[]::text[]);
+select is_definer('private', 'get_usage', array['timestamp with time zone', 'timestamp with time zone', 'text', 'boolean', 'text[]'], 'get_usage aggregates as definer, filtering on the caller itself');
+select function_privs_are('public', 'get_usage', array['timestamptz', 'timestamptz', 'text', 'boolean', 'text[]'], 'anon', array[]::text[]);
 
 select tests.create_user('alice');
 select tests.create_user('bob');
@@ -60,7 +61,7 @@ select is(
   (select sum(messages)::int from public.get_usage("from" => '2025-01-01', "to" => '2025-10-01 12:00:00+00', group_by => 'day')),
   2, 'to is exclusive');
 select is((select count(*)::int from public.get_usage()), 3, 'grouped by model by default');
-select throws_ok($$ select * from public.get_usage(group_by => 'week') $$, '22023', 'group_by ''week'' is not one of agent, model, chat, day');
+select throws_ok($$ select * from public.get_usage(group_by => 'week') $$, '22023', 'group_by ''week'' is not one of agent, model, chat, day, month, kind');
 select throws_ok($$ select * from public.get_usage("from" => '2026-01-01', "to" => '2025-01-01', group_by => 'day') $$, '22023',
   'from must be before to');
 select tests.authenticate_as('bob');

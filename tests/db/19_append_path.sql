@@ -139,9 +139,11 @@ select is(
    where topic = 'chat:c9000000-0000-4000-8000-000000000001' and payload -> 'record' ->> 'id' = current_setting('t.last')),
   (select to_jsonb(r) from (select m.id, m.chat_id, m.sequence_number, m.parent_id, m.depth, m.role, m.content, m.parts,
      m.agent_name, m.agent_model, m.intent, m.input_tokens, m.output_tokens, m.latency_ms, m.status, m.metadata,
-     m.client_message_id, m.author_id, m.created_at, m.updated_at, null::jsonb as artifact_versions
+     m.client_message_id, m.author_id, m.created_at, m.updated_at, null::jsonb as artifact_versions,
+     null::jsonb as attachments
    from public.messages m where m.id = current_setting('t.last')::uuid) r),
-  'a new message is broadcast with the row as stored (number, parent and depth included; artifact versions not looked up)');
+  'a new message is broadcast with the row as stored (number, parent and depth included; artifact versions and '
+  'attachments not looked up)');
 
 -- ------------------------------------------------------------------ who may write the leaf and the owner
 select ok(not has_column_privilege('service_role', 'public.chats', 'current_leaf_id', 'update')

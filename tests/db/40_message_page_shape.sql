@@ -1,7 +1,7 @@
 -- A page of get_messages carries what a client uses (the columns its comment lists), on both of
 -- its paths (a chat without artifacts, and one with them), and never the search vector, the branch
 -- storage columns or the owner column the policies use; append_message and edit_message return
--- the same columns (one type, public.chat_message), artifact_versions not looked up.
+-- the same columns (one type, public.chat_message), artifact_versions and attachments not looked up.
 begin;
 select plan(6);
 
@@ -16,7 +16,7 @@ select public.create_artifact_with_version(current_setting('t.rich')::uuid, null
   '{"components": [{"name": "DHT22", "quantity": 1, "unit_price": 9.95, "currency": "USD"}]}', current_setting('t.m')::uuid);
 
 create temp table expected_keys on commit drop as
-select array['agent_model', 'agent_name', 'artifact_versions', 'author_id', 'chat_id', 'client_message_id', 'content',
+select array['agent_model', 'agent_name', 'artifact_versions', 'attachments', 'author_id', 'chat_id', 'client_message_id', 'content',
   'created_at', 'depth', 'id', 'input_tokens', 'intent', 'latency_ms', 'metadata', 'output_tokens', 'parent_id',
   'parts', 'role', 'sequence_number', 'status', 'updated_at'] as keys;
 

@@ -82,7 +82,7 @@ Deno.test({
       const ran = await scheduler.tick(at("2026-11-22T03:04:00Z"));
       assert.deepEqual(
         ran,
-        ["parley-purge-expired-chats"],
+        ["parley-end-stale-voice-sessions", "parley-purge-expired-chats"],
         "only the every-minute jobs at :04 (the broken one failed)",
       );
       assert.ok(lines.some((l) => /job test-broken failed: .*no_such_function/.test(l)), "a failing job is logged");
@@ -91,7 +91,11 @@ Deno.test({
       );
       assert.deepEqual(chats.map((c) => c.continuation_id), ["alive"], "the expired chat was purged");
 
-      assert.deepEqual(await scheduler.tick(at("2026-11-22T03:05:00Z")), ["parley-purge-expired-chats", "test-hourly"]);
+      assert.deepEqual(await scheduler.tick(at("2026-11-22T03:05:00Z")), [
+        "parley-end-stale-voice-sessions",
+        "parley-purge-expired-chats",
+        "test-hourly",
+      ]);
       const runs = await engine.db.query<{ name: string }>("select name from private.job_runs");
       assert.deepEqual(runs, [{ name: "hourly" }], "the hourly job ran once, at :05");
       assert.deepEqual(await scheduler.tick(at("2026-11-22T03:05:30Z")), [], "a cron job runs once in its minute");
@@ -109,7 +113,11 @@ Deno.test({
       assert.deepEqual(await after(9), []);
       assert.deepEqual(await after(10), ["test-every-10s"]);
       assert.deepEqual(await after(15), []);
-      assert.deepEqual(await after(29), ["parley-purge-expired-chats", "test-every-10s"], "03:06:00, a new minute");
+      assert.deepEqual(await after(29), [
+        "parley-end-stale-voice-sessions",
+        "parley-purge-expired-chats",
+        "test-every-10s",
+      ], "03:06:00, a new minute");
       assert.deepEqual(await after(38), []);
       const tens = await engine.db.query("select 1 from private.job_runs where name = '10s'");
       assert.equal(tens.length, 2);
