@@ -780,6 +780,7 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "display_name": string;
           "id": string;
@@ -788,12 +789,14 @@ export type Database = {
           "metadata": NonNullable<Json>;
           "type": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         ComputedFields: never;
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "display_name": string;
           "id"?: string;
@@ -802,11 +805,13 @@ export type Database = {
           "metadata"?: NonNullable<Json>;
           "type": string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "display_name"?: string;
           "id"?: string;
@@ -815,6 +820,7 @@ export type Database = {
           "metadata"?: NonNullable<Json>;
           "type"?: string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Relationships: [
@@ -832,6 +838,7 @@ export type Database = {
           "body_markdown": string | null;
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "due_at": string | null;
           "ends_at": string | null;
@@ -844,6 +851,7 @@ export type Database = {
           "status": string | null;
           "title": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         ComputedFields: never;
@@ -851,6 +859,7 @@ export type Database = {
           "body_markdown"?: string | null;
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "due_at"?: string | null;
           "ends_at"?: string | null;
@@ -863,12 +872,14 @@ export type Database = {
           "status"?: string | null;
           "title"?: string | null;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Update: {
           "body_markdown"?: string | null;
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "due_at"?: string | null;
           "ends_at"?: string | null;
@@ -881,6 +892,7 @@ export type Database = {
           "status"?: string | null;
           "title"?: string | null;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Relationships: [];
@@ -1186,6 +1198,7 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "parent_id": string | null;
@@ -1193,12 +1206,14 @@ export type Database = {
           "target_date": string | null;
           "title": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         ComputedFields: never;
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "parent_id"?: string | null;
@@ -1206,11 +1221,13 @@ export type Database = {
           "target_date"?: string | null;
           "title": string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "parent_id"?: string | null;
@@ -1218,6 +1235,7 @@ export type Database = {
           "target_date"?: string | null;
           "title"?: string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Relationships: [
@@ -1234,35 +1252,41 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "name": string;
           "schedule": NonNullable<Json>;
           "target": number;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         ComputedFields: never;
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "name": string;
           "schedule": NonNullable<Json>;
           "target"?: number;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "name"?: string;
           "schedule"?: NonNullable<Json>;
           "target"?: number;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Relationships: [];
@@ -1271,12 +1295,14 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "habit_id": string;
           "id": string;
           "local_date": string;
           "note": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
           "value": number;
         };
@@ -1284,24 +1310,28 @@ export type Database = {
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "habit_id": string;
           "id"?: string;
           "local_date": string;
           "note"?: string | null;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
           "value"?: number;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "habit_id"?: string;
           "id"?: string;
           "local_date"?: string;
           "note"?: string | null;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
           "value"?: number;
         };
@@ -1367,35 +1397,41 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "eaten_at": string;
           "entry_id": string | null;
           "id": string;
           "meal_type": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         ComputedFields: never;
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "eaten_at": string;
           "entry_id"?: string | null;
           "id"?: string;
           "meal_type": string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "eaten_at"?: string;
           "entry_id"?: string | null;
           "id"?: string;
           "meal_type"?: string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Relationships: [
@@ -1691,7 +1727,9 @@ export type Database = {
       "projects": {
         Row: {
           "category": string | null;
+          "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "currency": string;
           "current_step": string | null;
           "description": string | null;
@@ -1704,11 +1742,14 @@ export type Database = {
           "status": string;
           "target_budget": number | null;
           "updated_at": string;
+          "updated_xid": unknown;
         };
         ComputedFields: never;
         Insert: {
           "category"?: string | null;
+          "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "currency"?: string;
           "current_step"?: string | null;
           "description"?: string | null;
@@ -1721,10 +1762,13 @@ export type Database = {
           "status"?: string;
           "target_budget"?: number | null;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
         };
         Update: {
           "category"?: string | null;
+          "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "currency"?: string;
           "current_step"?: string | null;
           "description"?: string | null;
@@ -1737,6 +1781,7 @@ export type Database = {
           "status"?: string;
           "target_budget"?: number | null;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
         };
         Relationships: [];
       };
@@ -1744,32 +1789,153 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "name": string;
           "query": NonNullable<Json>;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         ComputedFields: never;
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "name": string;
           "query": NonNullable<Json>;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "name"?: string;
           "query"?: NonNullable<Json>;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
+      "sync_aliases": {
+        Row: {
+          "alias_id": string;
+          "created_at": string;
+          "row_id": string;
+          "table_name": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "alias_id": string;
+          "created_at"?: string;
+          "row_id": string;
+          "table_name": string;
+          "user_id"?: string;
+        };
+        Update: {
+          "alias_id"?: string;
+          "created_at"?: string;
+          "row_id"?: string;
+          "table_name"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
+      "sync_conflicts": {
+        Row: {
+          "client_row": Json | null;
+          "created_at": string;
+          "id": number;
+          "mutation_id": string;
+          "reason": string;
+          "row_id": string;
+          "server_row": Json | null;
+          "table_name": string;
+          "user_id": string;
+          "winner": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "client_row"?: Json | null;
+          "created_at"?: string;
+          "id"?: never;
+          "mutation_id": string;
+          "reason": string;
+          "row_id": string;
+          "server_row"?: Json | null;
+          "table_name": string;
+          "user_id"?: string;
+          "winner": string;
+        };
+        Update: {
+          "client_row"?: Json | null;
+          "created_at"?: string;
+          "id"?: never;
+          "mutation_id"?: string;
+          "reason"?: string;
+          "row_id"?: string;
+          "server_row"?: Json | null;
+          "table_name"?: string;
+          "user_id"?: string;
+          "winner"?: string;
+        };
+        Relationships: [];
+      };
+      "sync_mutations": {
+        Row: {
+          "answer": NonNullable<Json>;
+          "changes_hash": string;
+          "created_at": string;
+          "mutation_id": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "answer": NonNullable<Json>;
+          "changes_hash": string;
+          "created_at"?: string;
+          "mutation_id": string;
+          "user_id"?: string;
+        };
+        Update: {
+          "answer"?: NonNullable<Json>;
+          "changes_hash"?: string;
+          "created_at"?: string;
+          "mutation_id"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
+      "sync_tombstones": {
+        Row: {
+          "deleted_at": string;
+          "deleted_xid": unknown;
+          "row_id": string;
+          "table_name": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "deleted_at"?: string;
+          "deleted_xid"?: unknown;
+          "row_id": string;
+          "table_name": string;
+          "user_id": string;
+        };
+        Update: {
+          "deleted_at"?: string;
+          "deleted_xid"?: unknown;
+          "row_id"?: string;
+          "table_name"?: string;
           "user_id"?: string;
         };
         Relationships: [];
@@ -1858,35 +2024,41 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "kind": string;
           "name": string;
           "unit": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         ComputedFields: never;
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "kind": string;
           "name": string;
           "unit"?: string | null;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "kind"?: string;
           "name"?: string;
           "unit"?: string | null;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Relationships: [];
@@ -1895,12 +2067,14 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "note": string | null;
           "recorded_at": string;
           "tracker_id": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
           "value": number;
         };
@@ -1908,24 +2082,28 @@ export type Database = {
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "note"?: string | null;
           "recorded_at"?: string;
           "tracker_id": string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
           "value": number;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "note"?: string | null;
           "recorded_at"?: string;
           "tracker_id"?: string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
           "value"?: number;
         };
@@ -1991,6 +2169,7 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "ended_at": string | null;
           "entry_id": string | null;
@@ -1998,12 +2177,14 @@ export type Database = {
           "kind": string;
           "started_at": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         ComputedFields: never;
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "ended_at"?: string | null;
           "entry_id"?: string | null;
@@ -2011,11 +2192,13 @@ export type Database = {
           "kind": string;
           "started_at": string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "ended_at"?: string | null;
           "entry_id"?: string | null;
@@ -2023,6 +2206,7 @@ export type Database = {
           "kind"?: string;
           "started_at"?: string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Relationships: [
@@ -2237,7 +2421,9 @@ export type Database = {
         };
         Returns: {
           "category": string | null;
+          "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "currency": string;
           "current_step": string | null;
           "description": string | null;
@@ -2250,6 +2436,7 @@ export type Database = {
           "status": string;
           "target_budget": number | null;
           "updated_at": string;
+          "updated_xid": unknown;
         };
         SetofOptions: {
           from: "*";
@@ -2266,6 +2453,7 @@ export type Database = {
           "body_markdown": string | null;
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "due_at": string | null;
           "ends_at": string | null;
@@ -2278,6 +2466,7 @@ export type Database = {
           "status": string | null;
           "title": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         SetofOptions: {
@@ -2293,11 +2482,13 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "name": string;
           "query": NonNullable<Json>;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         SetofOptions: {
@@ -2664,6 +2855,7 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "display_name": string;
           "id": string;
@@ -2672,6 +2864,7 @@ export type Database = {
           "metadata": NonNullable<Json>;
           "type": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         }[];
         SetofOptions: {
@@ -2696,6 +2889,7 @@ export type Database = {
           "body_markdown": string | null;
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "due_at": string | null;
           "ends_at": string | null;
@@ -2708,6 +2902,7 @@ export type Database = {
           "status": string | null;
           "title": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         }[];
         SetofOptions: {
@@ -2737,12 +2932,14 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "name": string;
           "schedule": NonNullable<Json>;
           "target": number;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         }[];
         SetofOptions: {
@@ -2756,7 +2953,9 @@ export type Database = {
         Args: Record<PropertyKey, never>;
         Returns: {
           "category": string | null;
+          "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "currency": string;
           "current_step": string | null;
           "description": string | null;
@@ -2769,6 +2968,7 @@ export type Database = {
           "status": string;
           "target_budget": number | null;
           "updated_at": string;
+          "updated_xid": unknown;
         }[];
         SetofOptions: {
           from: "*";
@@ -2788,6 +2988,27 @@ export type Database = {
           "share_id": string;
           "up_to_message_id": string;
         }[];
+      };
+      "list_sync_conflicts": {
+        Args: { "before"?: number; "limit"?: number };
+        Returns: {
+          "client_row": Json | null;
+          "created_at": string;
+          "id": number;
+          "mutation_id": string;
+          "reason": string;
+          "row_id": string;
+          "server_row": Json | null;
+          "table_name": string;
+          "user_id": string;
+          "winner": string;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "sync_conflicts";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
       };
       "list_themes": {
         Args: Record<PropertyKey, never>;
@@ -2831,12 +3052,14 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "kind": string;
           "name": string;
           "unit": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         }[];
         SetofOptions: {
@@ -2851,11 +3074,13 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "name": string;
           "query": NonNullable<Json>;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         }[];
         SetofOptions: {
@@ -2870,12 +3095,14 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "habit_id": string;
           "id": string;
           "local_date": string;
           "note": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
           "value": number;
         };
@@ -2895,12 +3122,14 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "note": string | null;
           "recorded_at": string;
           "tracker_id": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
           "value": number;
         };
@@ -2927,6 +3156,7 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "display_name": string;
           "id": string;
@@ -2935,6 +3165,7 @@ export type Database = {
           "metadata": NonNullable<Json>;
           "type": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         SetofOptions: {
@@ -2943,6 +3174,11 @@ export type Database = {
           isOneToOne: true;
           isSetofReturn: false;
         };
+      };
+      "pull_changes": { Args: { "cursor"?: string; "limit"?: number; "tables"?: (string)[] }; Returns: Json };
+      "push_changes": {
+        Args: { "changes"?: Json; "last_pulled_cursor"?: string; "mutation_id"?: string };
+        Returns: Json;
       };
       "record_conversation": {
         Args: {
@@ -2987,6 +3223,7 @@ export type Database = {
           "body_markdown": string | null;
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "due_at": string | null;
           "ends_at": string | null;
@@ -2999,6 +3236,7 @@ export type Database = {
           "status": string | null;
           "title": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         SetofOptions: {
@@ -3029,11 +3267,13 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "name": string;
           "query": NonNullable<Json>;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         SetofOptions: {
@@ -3054,6 +3294,7 @@ export type Database = {
         };
       };
       "service_role_purge_expired_chats": { Args: Record<PropertyKey, never>; Returns: number };
+      "service_role_purge_sync_mutations": { Args: Record<PropertyKey, never>; Returns: number };
       "set_current_leaf": {
         Args: { "chat_id": string; "message_id": string };
         Returns: {
@@ -3312,7 +3553,9 @@ export type Database = {
         };
         Returns: {
           "category": string | null;
+          "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "currency": string;
           "current_step": string | null;
           "description": string | null;
@@ -3325,6 +3568,7 @@ export type Database = {
           "status": string;
           "target_budget": number | null;
           "updated_at": string;
+          "updated_xid": unknown;
         };
         SetofOptions: {
           from: "*";
@@ -3368,6 +3612,7 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "parent_id": string | null;
@@ -3375,6 +3620,7 @@ export type Database = {
           "target_date": string | null;
           "title": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         SetofOptions: {
@@ -3389,12 +3635,14 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "name": string;
           "schedule": NonNullable<Json>;
           "target": number;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         SetofOptions: {
@@ -3409,12 +3657,14 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "kind": string;
           "name": string;
           "unit": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         SetofOptions: {
