@@ -200,12 +200,12 @@ as $$
 declare
   me uuid := (select auth.uid());
   client text := private.sync_text(item, 'client_id');
-  target uuid := private.sync_resolve(table_name, row_id);
+  wanted uuid := private.sync_resolve(table_name, row_id);
 begin
   case table_name
   when 'entries' then
     select e.id, e.deleted_at is not null, e.updated_xid into found_id, deleted, updated_xid
-    from public.entries e where e.id = target for update;
+    from public.entries e where e.id = wanted for update;
     if found_id is null and client is not null then
       select e.id, e.deleted_at is not null, e.updated_xid into found_id, deleted, updated_xid
       from public.entries e
@@ -214,7 +214,7 @@ begin
     end if;
   when 'entities' then
     select e.id, e.deleted_at is not null, e.updated_xid into found_id, deleted, updated_xid
-    from public.entities e where e.id = target for update;
+    from public.entities e where e.id = wanted for update;
     if found_id is null and client is not null then
       select e.id, e.deleted_at is not null, e.updated_xid into found_id, deleted, updated_xid
       from public.entities e where e.user_id = me and e.client_id = client for update;
@@ -229,40 +229,40 @@ begin
     end if;
   when 'goals' then
     select g.id, g.deleted_at is not null, g.updated_xid into found_id, deleted, updated_xid
-    from public.goals g where g.id = target for update;
+    from public.goals g where g.id = wanted for update;
     if found_id is null and client is not null then
       select g.id, g.deleted_at is not null, g.updated_xid into found_id, deleted, updated_xid
       from public.goals g where g.user_id = me and g.client_id = client for update;
     end if;
   when 'projects' then
     select p.id, false, p.updated_xid into found_id, deleted, updated_xid
-    from public.projects p where p.id = target for update;
+    from public.projects p where p.id = wanted for update;
     if found_id is null and client is not null then
       select p.id, false, p.updated_xid into found_id, deleted, updated_xid
       from public.projects p where p.owner_id = me and p.client_id = client for update;
     end if;
     if found_id is null and exists (
-      select 1 from public.sync_tombstones t where t.user_id = me and t.table_name = 'projects' and t.row_id = target) then
-      found_id := target;
+      select 1 from public.sync_tombstones t where t.user_id = me and t.table_name = 'projects' and t.row_id = wanted) then
+      found_id := wanted;
       deleted := true;
     end if;
   when 'habit_definitions' then
     select h.id, h.deleted_at is not null, h.updated_xid into found_id, deleted, updated_xid
-    from public.habit_definitions h where h.id = target for update;
+    from public.habit_definitions h where h.id = wanted for update;
     if found_id is null and client is not null then
       select h.id, h.deleted_at is not null, h.updated_xid into found_id, deleted, updated_xid
       from public.habit_definitions h where h.user_id = me and h.client_id = client for update;
     end if;
   when 'tracker_definitions' then
     select t.id, t.deleted_at is not null, t.updated_xid into found_id, deleted, updated_xid
-    from public.tracker_definitions t where t.id = target for update;
+    from public.tracker_definitions t where t.id = wanted for update;
     if found_id is null and client is not null then
       select t.id, t.deleted_at is not null, t.updated_xid into found_id, deleted, updated_xid
       from public.tracker_definitions t where t.user_id = me and t.client_id = client for update;
     end if;
   when 'habit_instances' then
     select i.id, i.deleted_at is not null, i.updated_xid into found_id, deleted, updated_xid
-    from public.habit_instances i where i.id = target for update;
+    from public.habit_instances i where i.id = wanted for update;
     if found_id is null and client is not null then
       select i.id, i.deleted_at is not null, i.updated_xid into found_id, deleted, updated_xid
       from public.habit_instances i where i.user_id = me and i.client_id = client for update;
@@ -277,28 +277,28 @@ begin
     end if;
   when 'tracker_logs' then
     select l.id, l.deleted_at is not null, l.updated_xid into found_id, deleted, updated_xid
-    from public.tracker_logs l where l.id = target for update;
+    from public.tracker_logs l where l.id = wanted for update;
     if found_id is null and client is not null then
       select l.id, l.deleted_at is not null, l.updated_xid into found_id, deleted, updated_xid
       from public.tracker_logs l where l.user_id = me and l.client_id = client for update;
     end if;
   when 'workouts' then
     select w.id, w.deleted_at is not null, w.updated_xid into found_id, deleted, updated_xid
-    from public.workouts w where w.id = target for update;
+    from public.workouts w where w.id = wanted for update;
     if found_id is null and client is not null then
       select w.id, w.deleted_at is not null, w.updated_xid into found_id, deleted, updated_xid
       from public.workouts w where w.user_id = me and w.client_id = client for update;
     end if;
   when 'meals' then
     select m.id, m.deleted_at is not null, m.updated_xid into found_id, deleted, updated_xid
-    from public.meals m where m.id = target for update;
+    from public.meals m where m.id = wanted for update;
     if found_id is null and client is not null then
       select m.id, m.deleted_at is not null, m.updated_xid into found_id, deleted, updated_xid
       from public.meals m where m.user_id = me and m.client_id = client for update;
     end if;
   when 'saved_views' then
     select v.id, v.deleted_at is not null, v.updated_xid into found_id, deleted, updated_xid
-    from public.saved_views v where v.id = target for update;
+    from public.saved_views v where v.id = wanted for update;
     if found_id is null and client is not null then
       select v.id, v.deleted_at is not null, v.updated_xid into found_id, deleted, updated_xid
       from public.saved_views v where v.user_id = me and v.client_id = client for update;
@@ -328,35 +328,35 @@ as $$
 #variable_conflict use_column
 declare
   me uuid := (select auth.uid());
-  client text := private.sync_text(item, 'client_id');
+  v_client text := private.sync_text(item, 'client_id');
   written_key text;
   entity_key text;
   entity_type text;
-  display text;
-  meta jsonb;
-  title text;
-  status text;
-  schedule jsonb;
-  target numeric;
-  kind text;
-  unit text;
-  parent uuid;
-  ref uuid;
-  day date;
-  amount numeric;
-  note text;
-  started timestamptz;
-  ended timestamptz;
+  v_display text;
+  v_meta jsonb;
+  v_title text;
+  v_status text;
+  v_schedule jsonb;
+  v_target numeric;
+  v_kind text;
+  v_unit text;
+  v_parent uuid;
+  v_ref uuid;
+  v_day date;
+  v_amount numeric;
+  v_note text;
+  v_started timestamptz;
+  v_ended timestamptz;
   parsed jsonb := '[]';
-  ids uuid[];
-  keys jsonb;
+  v_ids uuid[];
+  v_keys jsonb;
   goal_list uuid[];
   project_list uuid[];
-  before_xid xid8;
+  before_version tid;
   wrote boolean := false;
   changed_children boolean;
 begin
-  perform private.check_token(client, 'client_id', 200);
+  perform private.check_token(v_client, 'client_id', 200);
   case table_name
   when 'entities' then
     entity_type := private.sync_text(item, 'type');
@@ -371,46 +371,46 @@ begin
     end if;
     -- as upsert_entities: a new entity is named as its key was written; an existing one keeps its
     -- name and metadata unless the row gives them
-    display := private.clean_label(private.sync_text(item, 'display_name'), 'display_name', 200);
-    meta := nullif(item -> 'metadata', 'null'::jsonb);
-    perform private.check_json_object(meta, 'metadata');
+    v_display := private.clean_label(private.sync_text(item, 'display_name'), 'display_name', 200);
+    v_meta := nullif(item -> 'metadata', 'null'::jsonb);
+    perform private.check_json_object(v_meta, 'metadata');
     if is_new then
       insert into public.entities (id, client_id, type, key, display_name, metadata)
-      values (row_id, client, entity_type, entity_key, coalesce(display, written_key), coalesce(meta, '{}'));
+      values (row_id, v_client, entity_type, entity_key, coalesce(v_display, written_key), coalesce(v_meta, '{}'));
       return true;
     end if;
     if exists (select 1 from public.entities e where e.id = row_id and (e.type, e.key) <> (entity_type, entity_key)) then
       perform private.invalid_parameter('type and key of an entity cannot change',
         'Create another entity (or merge_entities) instead.');
     end if;
-    update public.entities e set display_name = coalesce(display, e.display_name), metadata = coalesce(meta, e.metadata)
+    update public.entities e set display_name = coalesce(v_display, e.display_name), metadata = coalesce(v_meta, e.metadata)
     where e.id = row_id
-      and (e.display_name::text, e.metadata::jsonb) is distinct from (coalesce(display, e.display_name), coalesce(meta, e.metadata));
+      and (e.display_name::text, e.metadata::jsonb) is distinct from (coalesce(v_display, e.display_name), coalesce(v_meta, e.metadata));
     return found;
 
   when 'goals' then
-    title := private.clean_label(private.sync_text(item, 'title'), 'title', 200);
-    if title is null then
+    v_title := private.clean_label(private.sync_text(item, 'title'), 'title', 200);
+    if v_title is null then
       perform private.invalid_parameter('title is required');
     end if;
-    status := private.sync_text(item, 'status');
-    if status is not null and status not in ('active', 'paused', 'completed', 'abandoned', 'archived') then
+    v_status := private.sync_text(item, 'status');
+    if v_status is not null and v_status not in ('active', 'paused', 'completed', 'abandoned', 'archived') then
       perform private.invalid_parameter(pg_catalog.format(
-        'status %L is not one of active, paused, completed, abandoned, archived', status));
+        'status %L is not one of active, paused, completed, abandoned, archived', v_status));
     end if;
-    parent := private.sync_resolve('goals', private.sync_uuid(item, 'parent_id'));
-    day := private.sync_date(item, 'target_date');
+    v_parent := private.sync_resolve('goals', private.sync_uuid(item, 'parent_id'));
+    v_day := private.sync_date(item, 'target_date');
     if is_new then
       insert into public.goals (id, client_id, parent_id, title, status, target_date)
-      values (row_id, client, parent, title, coalesce(status, 'active'), day);
+      values (row_id, v_client, v_parent, v_title, coalesce(v_status, 'active'), v_day);
       return true;
     end if;
     update public.goals g
-    set client_id = coalesce(client, g.client_id), parent_id = parent, title = sync_write.title,
-        status = coalesce(sync_write.status, g.status), target_date = day
+    set client_id = coalesce(v_client, g.client_id), parent_id = v_parent, title = v_title,
+        status = coalesce(v_status, g.status), target_date = v_day
     where g.id = row_id
       and (g.client_id::text, g.parent_id, g.title::text, g.status, g.target_date)
-        is distinct from (coalesce(client, g.client_id), parent, sync_write.title, coalesce(sync_write.status, g.status), day);
+        is distinct from (coalesce(v_client, g.client_id), v_parent, v_title, coalesce(v_status, g.status), v_day);
     return found;
 
   when 'projects' then
@@ -424,7 +424,7 @@ begin
     if is_new then
       insert into public.projects (id, client_id, name, description, category, goal, location, target_budget, currency,
         status, current_step, metadata)
-      values (row_id, client, pg_catalog.btrim(item ->> 'name'), nullif(item ->> 'description', ''),
+      values (row_id, v_client, pg_catalog.btrim(item ->> 'name'), nullif(item ->> 'description', ''),
         nullif(pg_catalog.btrim(item ->> 'category'), ''), nullif(item ->> 'goal', ''),
         nullif(pg_catalog.btrim(item ->> 'location'), ''), private.sync_number(item, 'target_budget'),
         coalesce(item ->> 'currency', 'USD'), coalesce(item ->> 'status', 'draft'), item ->> 'current_step',
@@ -448,162 +448,163 @@ begin
     return found;
 
   when 'habit_definitions' then
-    title := private.clean_label(private.sync_text(item, 'name'), 'name', 200);
-    if title is null then
+    v_title := private.clean_label(private.sync_text(item, 'name'), 'name', 200);
+    if v_title is null then
       perform private.invalid_parameter('name is required');
     end if;
-    schedule := private.normalize_habit_schedule(nullif(item -> 'schedule', 'null'::jsonb));
-    target := private.sync_number(item, 'target');
-    if target <= 0 or target > 1000000000 then
+    v_schedule := private.normalize_habit_schedule(nullif(item -> 'schedule', 'null'::jsonb));
+    v_target := private.sync_number(item, 'target');
+    if v_target <= 0 or v_target > 1000000000 then
       perform private.invalid_parameter('target must be a number greater than 0 (at most 10^9)');
     end if;
     if is_new then
       insert into public.habit_definitions (id, client_id, name, schedule, target)
-      values (row_id, client, title, schedule, coalesce(target, 1));
+      values (row_id, v_client, v_title, v_schedule, coalesce(v_target, 1));
       return true;
     end if;
     update public.habit_definitions h
-    set client_id = coalesce(client, h.client_id), name = title, schedule = sync_write.schedule,
-        target = coalesce(sync_write.target, h.target)
+    set client_id = coalesce(v_client, h.client_id), name = v_title, schedule = v_schedule,
+        v_target = coalesce(v_target, h.target)
     where h.id = row_id
       and (h.client_id::text, h.name::text, h.schedule, h.target)
-        is distinct from (coalesce(client, h.client_id), title, sync_write.schedule, coalesce(sync_write.target, h.target));
+        is distinct from (coalesce(v_client, h.client_id), v_title, v_schedule, coalesce(v_target, h.target));
     return found;
 
   when 'tracker_definitions' then
-    title := private.clean_label(private.sync_text(item, 'name'), 'name', 200);
-    if title is null then
+    v_title := private.clean_label(private.sync_text(item, 'name'), 'name', 200);
+    if v_title is null then
       perform private.invalid_parameter('name is required');
     end if;
-    unit := private.clean_label(private.sync_text(item, 'unit'), 'unit', 64, true);
-    kind := private.sync_text(item, 'kind');
-    if kind is not null and kind not in ('numeric', 'boolean', 'scale') then
-      perform private.invalid_parameter(pg_catalog.format('kind %L is not one of numeric, boolean, scale', kind));
+    v_unit := private.clean_label(private.sync_text(item, 'unit'), 'unit', 64, true);
+    v_kind := private.sync_text(item, 'kind');
+    if v_kind is not null and v_kind not in ('numeric', 'boolean', 'scale') then
+      perform private.invalid_parameter(pg_catalog.format('kind %L is not one of numeric, boolean, scale', v_kind));
     end if;
     if is_new then
-      if kind is null then
+      if v_kind is null then
         perform private.invalid_parameter('kind is required: numeric, boolean or scale');
       end if;
-      insert into public.tracker_definitions (id, client_id, name, unit, kind) values (row_id, client, title, unit, kind);
+      insert into public.tracker_definitions (id, client_id, name, unit, kind) values (row_id, v_client, v_title, v_unit, v_kind);
       return true;
     end if;
     update public.tracker_definitions t
-    set client_id = coalesce(client, t.client_id), name = title, unit = sync_write.unit,
-        kind = coalesce(sync_write.kind, t.kind)
+    set client_id = coalesce(v_client, t.client_id), name = v_title, unit = v_unit,
+        kind = coalesce(v_kind, t.kind)
     where t.id = row_id
       and (t.client_id::text, t.name::text, t.unit::text, t.kind)
-        is distinct from (coalesce(client, t.client_id), title, sync_write.unit, coalesce(sync_write.kind, t.kind));
+        is distinct from (coalesce(v_client, t.client_id), v_title, v_unit, coalesce(v_kind, t.kind));
     return found;
 
   when 'entries' then
     -- upsert_entry does the work (checks, client ids, links); linked ids are resolved first: an
     -- alias or a merged entity stands for its survivor, a deleted entity, goal or project is
     -- dropped (delete wins), an id that was never the caller's is refused
-    ids := private.sync_uuids(item, 'entity_ids');
-    if ids is not null then
-      for i in 1 .. cardinality(ids) loop
-        ref := private.sync_resolve('entities', ids[i]);
-        if not exists (select 1 from public.entities e where e.id = ref) then
+    v_ids := private.sync_uuids(item, 'entity_ids');
+    if v_ids is not null then
+      for i in 1 .. cardinality(v_ids) loop
+        v_ref := private.sync_resolve('entities', v_ids[i]);
+        if not exists (select 1 from public.entities e where e.id = v_ref) then
           perform private.invalid_parameter(pg_catalog.format('entity_ids[%s] is not one of your entities', i - 1));
         end if;
-        ids[i] := ref;
+        v_ids[i] := v_ref;
       end loop;
-      select coalesce(jsonb_agg(jsonb_build_object('type', e.type, 'key', e.key)), '[]') into keys
-      from public.entities e where e.id = any (ids) and e.deleted_at is null;
+      select coalesce(jsonb_agg(jsonb_build_object('type', e.type, 'key', e.key)), '[]') into v_keys
+      from public.entities e where e.id = any (v_ids) and e.deleted_at is null;
     end if;
     goal_list := array(select private.sync_resolve('goals', g) from unnest(private.sync_uuids(item, 'goal_ids')) g
       where not exists (select 1 from public.goals x where x.id = private.sync_resolve('goals', g) and x.deleted_at is not null));
     project_list := array(select private.sync_resolve('projects', p) from unnest(private.sync_uuids(item, 'project_ids')) p
       where not exists (select 1 from public.sync_tombstones t
         where t.user_id = me and t.table_name = 'projects' and t.row_id = private.sync_resolve('projects', p)));
+    -- whether upsert_entry wrote: a rewritten row is a new row version (another ctid)
     if not is_new then
-      select e.updated_xid into before_xid from public.entries e where e.id = row_id;
+      select e.ctid into before_version from public.entries e where e.id = row_id;
     end if;
     perform public.upsert_entry(
-      id => row_id, client_id => client, source_app => private.sync_text(item, 'source_app'),
+      id => row_id, client_id => v_client, source_app => private.sync_text(item, 'source_app'),
       facets => case when jsonb_typeof(item -> 'facets') = 'array'
         then array(select jsonb_array_elements_text(item -> 'facets')) end,
       title => private.sync_text(item, 'title'), body_markdown => private.sync_text(item, 'body_markdown'),
       occurred_at => private.sync_timestamptz(item, 'occurred_at'), starts_at => private.sync_timestamptz(item, 'starts_at'),
       ends_at => private.sync_timestamptz(item, 'ends_at'), due_at => private.sync_timestamptz(item, 'due_at'),
       status => private.sync_text(item, 'status'), frontmatter => nullif(item -> 'frontmatter', 'null'::jsonb),
-      entity_keys => keys,
+      entity_keys => v_keys,
       goal_ids => case when jsonb_typeof(item -> 'goal_ids') = 'array' then goal_list end,
       project_ids => case when jsonb_typeof(item -> 'project_ids') = 'array' then project_list end);
-    return is_new or (select e.updated_xid from public.entries e where e.id = row_id) is distinct from before_xid;
+    return is_new or (select e.ctid from public.entries e where e.id = row_id) is distinct from before_version;
 
   when 'habit_instances' then
-    ref := private.sync_resolve('habit_definitions', private.sync_uuid(item, 'habit_id'));
-    day := private.sync_date(item, 'local_date');
-    if ref is null or not exists (select 1 from public.habit_definitions h where h.id = ref) then
+    v_ref := private.sync_resolve('habit_definitions', private.sync_uuid(item, 'habit_id'));
+    v_day := private.sync_date(item, 'local_date');
+    if v_ref is null or not exists (select 1 from public.habit_definitions h where h.id = v_ref) then
       perform private.invalid_parameter('habit_id must be one of your habits');
     end if;
-    if day is null then
+    if v_day is null then
       perform private.invalid_parameter('local_date is required');
     end if;
-    amount := private.sync_number(item, 'value');
-    if amount < 0 or amount > 1000000000 then
+    v_amount := private.sync_number(item, 'value');
+    if v_amount < 0 or v_amount > 1000000000 then
       perform private.invalid_parameter('value must be a number >= 0 (at most 10^9)');
     end if;
-    note := nullif(pg_catalog.btrim(private.sync_text(item, 'note')), '');
-    if char_length(note) > 2000 then
+    v_note := nullif(pg_catalog.btrim(private.sync_text(item, 'note')), '');
+    if char_length(v_note) > 2000 then
       perform private.invalid_parameter('note must be at most 2,000 characters');
     end if;
     if is_new then
       insert into public.habit_instances (id, habit_id, local_date, value, note, client_id)
-      values (row_id, ref, day, coalesce(amount, (select h.target from public.habit_definitions h where h.id = ref)),
-        note, client);
+      values (row_id, v_ref, v_day, coalesce(v_amount, (select h.target from public.habit_definitions h where h.id = v_ref)),
+        v_note, v_client);
       return true;
     end if;
-    if exists (select 1 from public.habit_instances i where i.id = row_id and (i.habit_id, i.local_date) <> (ref, day)) then
+    if exists (select 1 from public.habit_instances i where i.id = row_id and (i.habit_id, i.local_date) <> (v_ref, v_day)) then
       perform private.invalid_parameter('habit_id and local_date of a habit log cannot change');
     end if;
     -- a deleted day logged again comes back (as log_habit does)
-    update public.habit_instances i set value = coalesce(amount, i.value), note = sync_write.note, deleted_at = null
+    update public.habit_instances i set value = coalesce(v_amount, i.value), note = v_note, deleted_at = null
     where i.id = row_id
-      and (i.value, i.note, i.deleted_at) is distinct from (coalesce(amount, i.value), sync_write.note, null::timestamptz);
+      and (i.value, i.note, i.deleted_at) is distinct from (coalesce(v_amount, i.value), v_note, null::timestamptz);
     return found;
 
   when 'tracker_logs' then
-    ref := private.sync_resolve('tracker_definitions', private.sync_uuid(item, 'tracker_id'));
-    select t.kind into kind from public.tracker_definitions t where t.id = ref;
-    if kind is null then
+    v_ref := private.sync_resolve('tracker_definitions', private.sync_uuid(item, 'tracker_id'));
+    select t.kind into v_kind from public.tracker_definitions t where t.id = v_ref;
+    if v_kind is null then
       perform private.invalid_parameter('tracker_id must be one of your trackers');
     end if;
-    amount := private.sync_number(item, 'value');
-    perform private.check_tracker_value(kind, amount);
-    note := nullif(pg_catalog.btrim(private.sync_text(item, 'note')), '');
-    if char_length(note) > 2000 then
+    v_amount := private.sync_number(item, 'value');
+    perform private.check_tracker_value(v_kind, v_amount);
+    v_note := nullif(pg_catalog.btrim(private.sync_text(item, 'note')), '');
+    if char_length(v_note) > 2000 then
       perform private.invalid_parameter('note must be at most 2,000 characters');
     end if;
-    started := private.sync_timestamptz(item, 'recorded_at');
+    v_started := private.sync_timestamptz(item, 'recorded_at');
     if is_new then
       insert into public.tracker_logs (id, tracker_id, value, recorded_at, note, client_id)
-      values (row_id, ref, amount, coalesce(started, private.now()), note, client);
+      values (row_id, v_ref, v_amount, coalesce(v_started, private.now()), v_note, v_client);
       return true;
     end if;
-    if exists (select 1 from public.tracker_logs l where l.id = row_id and l.tracker_id <> ref) then
+    if exists (select 1 from public.tracker_logs l where l.id = row_id and l.tracker_id <> v_ref) then
       perform private.invalid_parameter('tracker_id of a tracker log cannot change');
     end if;
     update public.tracker_logs l
-    set value = amount, recorded_at = coalesce(started, l.recorded_at), note = sync_write.note
+    set value = v_amount, recorded_at = coalesce(v_started, l.recorded_at), note = v_note
     where l.id = row_id
-      and (l.value, l.recorded_at, l.note) is distinct from (amount, coalesce(started, l.recorded_at), sync_write.note);
+      and (l.value, l.recorded_at, l.note) is distinct from (v_amount, coalesce(v_started, l.recorded_at), v_note);
     return found;
 
   when 'workouts', 'meals' then
-    ref := private.sync_resolve('entries', private.sync_uuid(item, 'entry_id'));
-    if ref is not null and not exists (select 1 from public.entries e where e.id = ref) then
+    v_ref := private.sync_resolve('entries', private.sync_uuid(item, 'entry_id'));
+    if v_ref is not null and not exists (select 1 from public.entries e where e.id = v_ref) then
       perform private.invalid_parameter('entry_id must be one of your entries');
     end if;
     if table_name = 'workouts' then
-      kind := private.clean_label(private.sync_text(item, 'kind'), 'kind', 64);
-      started := private.sync_timestamptz(item, 'started_at');
-      ended := private.sync_timestamptz(item, 'ended_at');
-      if kind is null or started is null then
-        perform private.invalid_parameter(case when kind is null then 'kind is required' else 'started_at is required' end);
+      v_kind := private.clean_label(private.sync_text(item, 'kind'), 'kind', 64);
+      v_started := private.sync_timestamptz(item, 'started_at');
+      v_ended := private.sync_timestamptz(item, 'ended_at');
+      if v_kind is null or v_started is null then
+        perform private.invalid_parameter(case when v_kind is null then 'kind is required' else 'started_at is required' end);
       end if;
-      if ended < started then
+      if v_ended < v_started then
         perform private.invalid_parameter('ended_at must not be before started_at');
       end if;
       if jsonb_typeof(item -> 'rows') is distinct from 'array' or jsonb_array_length(item -> 'rows') > 200 then
@@ -614,11 +615,11 @@ begin
       end loop;
       if is_new then
         insert into public.workouts (id, client_id, entry_id, kind, started_at, ended_at)
-        values (row_id, client, ref, kind, started, ended);
+        values (row_id, v_client, v_ref, v_kind, v_started, v_ended);
       else
-        update public.workouts w set entry_id = ref, kind = sync_write.kind, started_at = started, ended_at = ended
+        update public.workouts w set entry_id = v_ref, kind = v_kind, started_at = v_started, ended_at = v_ended
         where w.id = row_id
-          and (w.entry_id, w.kind::text, w.started_at, w.ended_at) is distinct from (ref, sync_write.kind, started, ended);
+          and (w.entry_id, w.kind::text, w.started_at, w.ended_at) is distinct from (v_ref, v_kind, v_started, v_ended);
         wrote := found;
       end if;
       changed_children := is_new or parsed is distinct from coalesce((
@@ -636,26 +637,26 @@ begin
       end if;
       return is_new or wrote or changed_children;
     end if;
-    kind := private.sync_text(item, 'meal_type');
-    started := private.sync_timestamptz(item, 'eaten_at');
-    if kind is null or kind not in ('breakfast', 'lunch', 'dinner', 'snack', 'drink', 'other') then
+    v_kind := private.sync_text(item, 'meal_type');
+    v_started := private.sync_timestamptz(item, 'eaten_at');
+    if v_kind is null or v_kind not in ('breakfast', 'lunch', 'dinner', 'snack', 'drink', 'other') then
       perform private.invalid_parameter(pg_catalog.format(
-        'meal_type %L is not one of breakfast, lunch, dinner, snack, drink, other', kind));
+        'meal_type %L is not one of breakfast, lunch, dinner, snack, drink, other', v_kind));
     end if;
-    if started is null then
+    if v_started is null then
       perform private.invalid_parameter('eaten_at is required');
     end if;
     if jsonb_typeof(item -> 'items') is distinct from 'array' or jsonb_array_length(item -> 'items') > 200 then
-      perform private.invalid_parameter('items must be an array of at most 200 {name, quantity?, unit?, calories?, protein?, carbs?, fat?}');
+      perform private.invalid_parameter('items must be an array of at most 200 {name, quantity?, v_unit?, calories?, protein?, carbs?, fat?}');
     end if;
     for i in 0 .. jsonb_array_length(item -> 'items') - 1 loop
       parsed := parsed || jsonb_build_array(private.check_meal_item(item -> 'items' -> i, pg_catalog.format('items[%s]', i)));
     end loop;
     if is_new then
-      insert into public.meals (id, client_id, entry_id, meal_type, eaten_at) values (row_id, client, ref, kind, started);
+      insert into public.meals (id, client_id, entry_id, meal_type, eaten_at) values (row_id, v_client, v_ref, v_kind, v_started);
     else
-      update public.meals m set entry_id = ref, meal_type = kind, eaten_at = started
-      where m.id = row_id and (m.entry_id, m.meal_type, m.eaten_at) is distinct from (ref, kind, started);
+      update public.meals m set entry_id = v_ref, meal_type = v_kind, eaten_at = v_started
+      where m.id = row_id and (m.entry_id, m.meal_type, m.eaten_at) is distinct from (v_ref, v_kind, v_started);
       wrote := found;
     end if;
     changed_children := is_new or parsed is distinct from coalesce((
@@ -674,20 +675,20 @@ begin
     return is_new or wrote or changed_children;
 
   when 'saved_views' then
-    title := private.clean_label(private.sync_text(item, 'name'), 'name', 200);
-    meta := nullif(item -> 'query', 'null'::jsonb);
-    if title is null then
+    v_title := private.clean_label(private.sync_text(item, 'name'), 'name', 200);
+    v_meta := nullif(item -> 'query', 'null'::jsonb);
+    if v_title is null then
       perform private.invalid_parameter('name is required');
     end if;
-    if meta is null or jsonb_typeof(meta) <> 'object' or pg_column_size(meta) > 16384 then
+    if v_meta is null or jsonb_typeof(v_meta) <> 'object' or pg_column_size(v_meta) > 16384 then
       perform private.invalid_parameter('query must be a JSON object of at most 16 kB');
     end if;
     if is_new then
-      insert into public.saved_views (id, client_id, name, query) values (row_id, client, title, meta);
+      insert into public.saved_views (id, client_id, name, query) values (row_id, v_client, v_title, v_meta);
       return true;
     end if;
-    update public.saved_views v set name = title, query = meta
-    where v.id = row_id and (v.name::text, v.query::jsonb) is distinct from (title, meta);
+    update public.saved_views v set name = v_title, query = v_meta
+    where v.id = row_id and (v.name::text, v.query::jsonb) is distinct from (v_title, v_meta);
     return found;
   end case;
   return wrote;
@@ -697,15 +698,16 @@ grant execute on function private.sync_write(text, jsonb, uuid, boolean) to auth
 
 -- Deleting a row a client deleted: a tombstone (deleted_at), or for a project the project itself
 -- (as delete_project: its tombstone is recorded by projects_900_record_tombstones). A deleted
--- entity's links go, and its entries are marked changed (as merge_entities does).
+-- entity's links go, and its entries are marked changed (as merge_entities does); so do a deleted
+-- project's.
 create function private.sync_tombstone(table_name text, row_id uuid)
-returns void
+returns uuid[]
 language plpgsql
 volatile
 set search_path = ''
 as $$
 declare
-  unlinked uuid[];
+  unlinked uuid[] := '{}';
 begin
   case table_name
   when 'entries' then
@@ -718,6 +720,8 @@ begin
   when 'goals' then
     update public.goals x set deleted_at = private.now() where x.id = row_id;
   when 'projects' then
+    -- projects_110_touch_entries marks its entries changed
+    unlinked := array(select l.entry_id from public.entry_projects l where l.project_id = row_id);
     delete from public.projects x where x.id = row_id;
   when 'habit_definitions' then
     update public.habit_definitions x set deleted_at = private.now() where x.id = row_id;
@@ -734,8 +738,11 @@ begin
   when 'saved_views' then
     update public.saved_views x set deleted_at = private.now() where x.id = row_id;
   end case;
+  return unlinked;
 end
 $$;
+comment on function private.sync_tombstone(text, uuid) is
+  'Deletes a synced row as push_changes does; returns the entries it changed on the way (their links).';
 grant execute on function private.sync_tombstone(text, uuid) to authenticated;
 
 -- Records a conflict and returns the answer's entry for it.
@@ -772,7 +779,8 @@ create function private.sync_push_upsert(
   table_name text,
   item jsonb,
   low pg_snapshot,
-  seen xid8[]
+  seen xid8[],
+  written text[]
 )
 returns jsonb
 language plpgsql
@@ -805,7 +813,7 @@ begin
     return private.sync_conflict(mutation_id, table_name, located.found_id, 'server', 'deleted',
       'deleted on the server: a delete wins over an update', null, item, mapped);
   end if;
-  if not private.sync_seen(located.updated_xid, low, seen) then
+  if not private.sync_seen(located.updated_xid, low, seen) and not ((table_name || ':' || located.found_id) = any (written)) then
     before := private.sync_row(table_name, located.found_id);
   end if;
   wrote := private.sync_write(table_name, item, located.found_id, false);
@@ -817,16 +825,18 @@ begin
     'op', 'updated', 'mapped_from', mapped));
 end
 $$;
-grant execute on function private.sync_push_upsert(text, text, jsonb, pg_snapshot, xid8[]) to authenticated;
+grant execute on function private.sync_push_upsert(text, text, jsonb, pg_snapshot, xid8[], text[]) to authenticated;
 
 -- One pushed delete: ignored when the row does not exist or is deleted already; a conflict (that
--- the delete wins) when the row changed on the server since the last pull.
+-- the delete wins) when the row changed on the server since the last pull. The answer's entry
+-- carries `touched`: entries the delete changed (their links).
 create function private.sync_push_delete(
   mutation_id text,
   table_name text,
   item jsonb,
   low pg_snapshot,
-  seen xid8[]
+  seen xid8[],
+  written text[]
 )
 returns jsonb
 language plpgsql
@@ -837,6 +847,7 @@ declare
   item_id uuid := private.sync_uuid(item, 'id');
   located record;
   before jsonb;
+  touched uuid[];
 begin
   if item_id is null then
     perform private.invalid_parameter('a deleted id must be a uuid');
@@ -846,18 +857,20 @@ begin
   if located.found_id is null or located.deleted then
     return null;
   end if;
-  if not private.sync_seen(located.updated_xid, low, seen) then
+  if not private.sync_seen(located.updated_xid, low, seen) and not ((table_name || ':' || located.found_id) = any (written)) then
     before := private.sync_row(table_name, located.found_id);
   end if;
-  perform private.sync_tombstone(table_name, located.found_id);
+  touched := private.sync_tombstone(table_name, located.found_id);
   if before is not null then
     return private.sync_conflict(mutation_id, table_name, located.found_id, 'client', 'deleted',
-      'changed on the server since the last pull: a delete wins over an update', before, null, null);
+      'changed on the server since the last pull: a delete wins over an update', before, null, null)
+      || jsonb_build_object('touched', touched);
   end if;
-  return jsonb_build_object('kind', 'applied', 'table', table_name, 'id', located.found_id, 'op', 'deleted');
+  return jsonb_build_object('kind', 'applied', 'table', table_name, 'id', located.found_id, 'op', 'deleted',
+    'touched', touched);
 end
 $$;
-grant execute on function private.sync_push_delete(text, text, jsonb, pg_snapshot, xid8[]) to authenticated;
+grant execute on function private.sync_push_delete(text, text, jsonb, pg_snapshot, xid8[], text[]) to authenticated;
 
 -- Every synced row of the caller's a transaction wrote (deleted: a tombstone), through the
 -- (user, updated_xid) indexes.
@@ -963,7 +976,7 @@ declare
   hash text;
   first record;
   c record;
-  seen xid8[];
+  written text[] := '{}';
   outcomes jsonb[] := '{}';
   rejected jsonb := '[]';
   outcome jsonb;
@@ -1001,8 +1014,6 @@ begin
     return first.answer;
   end if;
 
-  -- the push's own writes count as seen while it runs (a row it wrote is not its own conflict)
-  seen := c.seen || pg_current_xact_id();
   foreach t in array private.sync_tables() loop
     continue when not (push_changes.changes ? t);
     foreach op in array array['created', 'updated', 'deleted'] loop
@@ -1030,12 +1041,15 @@ begin
         for attempt in 1 .. 2 loop
           begin
             if op = 'deleted' then
-              outcome := private.sync_push_delete(push_changes.mutation_id, t, item, c.low, seen);
+              outcome := private.sync_push_delete(push_changes.mutation_id, t, item, c.low, c.seen, written);
             else
-              outcome := private.sync_push_upsert(push_changes.mutation_id, t, item, c.low, seen);
+              outcome := private.sync_push_upsert(push_changes.mutation_id, t, item, c.low, c.seen, written);
             end if;
             if outcome is not null then
-              outcomes := outcomes || outcome;
+              -- what this push wrote is not its own conflict later on
+              written := written || (t || ':' || (outcome ->> 'id'))
+                || array(select 'entries:' || x from jsonb_array_elements_text(coalesce(outcome -> 'touched', '[]')) x);
+              outcomes := outcomes || (outcome - 'touched');
             end if;
             exit;
           exception when others then
@@ -1061,24 +1075,25 @@ begin
     end loop;
   end loop;
 
-  -- every row this push wrote, as stored now (also those it changed indirectly)
+  -- every row this push wrote, as stored now: its own rows and the entries it changed on the way
   writer := pg_current_xact_id();
   with outcome_list as (
     select o.value as o, o.value ->> 'table' as table_name, (o.value ->> 'id')::uuid as row_id
     from unnest(outcomes) o(value)
   ),
-  written as (
-    select w.table_name, w.row_id, w.deleted from private.sync_written_by(me, writer) w
+  touched as (
+    select distinct split_part(w, ':', 1) as table_name, split_part(w, ':', 2)::uuid as row_id
+    from unnest(written) w
+    where not exists (select 1 from outcome_list o where o.table_name || ':' || o.row_id = w)
   ),
   applied as (
     select o.o || jsonb_build_object('row', case when o.o ->> 'op' <> 'deleted' then private.sync_row(o.table_name, o.row_id) end)
       as a
     from outcome_list o where o.o ->> 'kind' = 'applied'
     union all
-    select jsonb_build_object('table', w.table_name, 'id', w.row_id, 'op', case when w.deleted then 'deleted' else 'updated' end,
-      'row', case when not w.deleted then private.sync_row(w.table_name, w.row_id) end)
-    from written w
-    where not exists (select 1 from outcome_list o where o.table_name = w.table_name and o.row_id = w.row_id)
+    select jsonb_build_object('table', t.table_name, 'id', t.row_id, 'op', 'updated',
+      'row', private.sync_row(t.table_name, t.row_id))
+    from touched t
   )
   select jsonb_build_object(
     'applied', coalesce((select jsonb_agg(jsonb_strip_nulls(a.a - 'kind') || jsonb_build_object('row', a.a -> 'row'))
@@ -1088,8 +1103,14 @@ begin
         then private.sync_row(o.table_name, o.row_id) end))
       from outcome_list o where o.o ->> 'kind' = 'conflict'), '[]'),
     'rejected', rejected,
+    -- the push's transaction counts as seen when the answer holds every synced row it wrote (always,
+    -- unless something else wrote in the same transaction): the client pulls none of them again
     'cursor', private.sync_cursor(c.low,
-      case when cardinality(c.seen) < 256 then c.seen || writer else c.seen end, c.high, c.pos_table, c.pos_xid, c.pos_id))
+      case when cardinality(c.seen) < 256 and not exists (
+          select 1 from private.sync_written_by(me, writer) w
+          where not ((w.table_name || ':' || w.row_id) = any (written)))
+        then c.seen || writer else c.seen end,
+      c.high, c.pos_table, c.pos_xid, c.pos_id))
   into answer;
 
   insert into public.sync_mutations (mutation_id, changes_hash, answer) values (push_changes.mutation_id, hash, answer);
