@@ -303,5 +303,6 @@ $$;
 grant execute on function public.delete_project(uuid) to authenticated;
 comment on function public.delete_project(uuid) is
   'Deletes a project (owner only) and returns true. Its chats stay (unlinked); artifacts that belong only to the '
-  'project are deleted with their versions, artifacts that also belong to a chat stay in the chat. '
+  'project are deleted with their versions, artifacts that also belong to a chat stay in the chat. Sync clients '
+  'see the deletion (a tombstone in sync_tombstones: pull_changes reports the id as deleted). '
   'Errors: PT404 (404) when the project is not the caller''s; anon is denied (401).';
