@@ -452,14 +452,15 @@ export class SyncEngine {
       for (const applied of answer.applied) {
         if (applied.mapped_from) await this.#remap(tx, applied.table, applied.mapped_from, applied.id, pending);
         if (pending.has(key(applied.table, applied.id)) || !this.schema[applied.table]) continue;
-        if (applied.op === "deleted" || !applied.row) await tx.delete(applied.table, [applied.id]);
-        else await tx.put(applied.table, [applied.row]);
+        if (applied.op === "deleted" || !applied.row || applied.row.deleted_at) {
+          await tx.delete(applied.table, [applied.id]);
+        } else await tx.put(applied.table, [applied.row]);
         changed.add(applied.table);
       }
       for (const conflict of answer.conflicts) {
         if (conflict.mapped_from) await this.#remap(tx, conflict.table, conflict.mapped_from, conflict.id, pending);
         if (pending.has(key(conflict.table, conflict.id)) || !this.schema[conflict.table]) continue;
-        if (conflict.row) await tx.put(conflict.table, [conflict.row]);
+        if (conflict.row && !conflict.row.deleted_at) await tx.put(conflict.table, [conflict.row]);
         else await tx.delete(conflict.table, [conflict.id]);
         changed.add(conflict.table);
       }

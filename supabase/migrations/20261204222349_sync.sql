@@ -2026,9 +2026,11 @@ begin
       as a
     from outcome_list o where o.o ->> 'kind' = 'applied'
     union all
-    select jsonb_build_object('table', t.table_name, 'id', t.row_id, 'op', 'updated',
-      'row', private.sync_row(t.table_name, t.row_id))
-    from touched t
+    -- (an entry changed on the way may be a deleted one: then it is reported deleted)
+    select jsonb_build_object('table', t.table_name, 'id', t.row_id,
+      'op', case when r.row ->> 'deleted_at' is null then 'updated' else 'deleted' end,
+      'row', case when r.row ->> 'deleted_at' is null then r.row end)
+    from touched t cross join lateral (select private.sync_row(t.table_name, t.row_id) as row) r
   )
   select jsonb_build_object(
     'applied', coalesce((select jsonb_agg(jsonb_strip_nulls(a.a - 'kind') || jsonb_build_object('row', a.a -> 'row'))
