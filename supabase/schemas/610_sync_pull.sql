@@ -29,7 +29,15 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
-  drop_keys constant text[] := '{user_id,owner_id,created_xid,updated_xid}';
+  drop_keys constant text[] := '{user_id,owner_id,created_xid,updated_xid,ordinality}';
+  page_entries public.entries[];
+  page_workouts public.workouts[];
+  page_meals public.meals[];
+  ids uuid[];
+  entity_links jsonb;
+  goal_links jsonb;
+  project_links jsonb;
+  children jsonb;
 begin
   -- each branch is the same query over its table (static, so its plan is kept for the session)
   case table_name
@@ -112,18 +120,35 @@ begin
     order by x.updated_xid, x.id
     limit lim;
   when 'entries' then
+    -- the page first, then the links of all its entries in one query per link table (not three per
+    -- row), each through its primary key
+    page_entries := array(
+      select x from public.entries x
+      where x.user_id = me and (x.updated_xid, x.id) > (after_xid, after_id)
+        and not (pg_visible_in_snapshot(x.updated_xid, low) or x.updated_xid = any (seen))
+        and pg_visible_in_snapshot(x.updated_xid, high) and not (initial and x.deleted_at is not null)
+      order by x.updated_xid, x.id
+      limit lim);
+    ids := array(select e.id from unnest(page_entries) e where e.deleted_at is null);
+    select coalesce(jsonb_object_agg(g.entry_id, g.ids), '{}') into entity_links from (
+      select l.entry_id, jsonb_agg(l.entity_id order by l.entity_id) as ids from public.entry_entities l
+      where l.entry_id = any (ids) group by l.entry_id) g;
+    select coalesce(jsonb_object_agg(g.entry_id, g.ids), '{}') into goal_links from (
+      select l.entry_id, jsonb_agg(l.goal_id order by l.goal_id) as ids from public.entry_goals l
+      where l.entry_id = any (ids) group by l.entry_id) g;
+    select coalesce(jsonb_object_agg(g.entry_id, g.ids), '{}') into project_links from (
+      select l.entry_id, jsonb_agg(l.project_id order by l.project_id) as ids from public.entry_projects l
+      where l.entry_id = any (ids) group by l.entry_id) g;
     return query
-    select x.updated_xid, x.id,
-      case when x.deleted_at is not null then 'deleted'
-        when initial or not (pg_visible_in_snapshot(x.created_xid, low) or x.created_xid = any (seen)) then 'created'
+    select p.updated_xid, p.id,
+      case when p.deleted_at is not null then 'deleted'
+        when initial or not (pg_visible_in_snapshot(p.created_xid, low) or p.created_xid = any (seen)) then 'created'
         else 'updated' end,
-      case when x.deleted_at is null then private.sync_entry_row(x) end
-    from public.entries x
-    where x.user_id = me and (x.updated_xid, x.id) > (after_xid, after_id)
-      and not (pg_visible_in_snapshot(x.updated_xid, low) or x.updated_xid = any (seen))
-      and pg_visible_in_snapshot(x.updated_xid, high) and not (initial and x.deleted_at is not null)
-    order by x.updated_xid, x.id
-    limit lim;
+      case when p.deleted_at is null then to_jsonb(p) - drop_keys || jsonb_build_object(
+        'entity_ids', coalesce(entity_links -> p.id::text, '[]'), 'goal_ids', coalesce(goal_links -> p.id::text, '[]'),
+        'project_ids', coalesce(project_links -> p.id::text, '[]')) end
+    from unnest(page_entries) with ordinality p
+    order by p.ordinality;
   when 'habit_instances' then
     return query
     select x.updated_xid, x.id,
@@ -151,31 +176,47 @@ begin
     order by x.updated_xid, x.id
     limit lim;
   when 'workouts' then
+    page_workouts := array(
+      select x from public.workouts x
+      where x.user_id = me and (x.updated_xid, x.id) > (after_xid, after_id)
+        and not (pg_visible_in_snapshot(x.updated_xid, low) or x.updated_xid = any (seen))
+        and pg_visible_in_snapshot(x.updated_xid, high) and not (initial and x.deleted_at is not null)
+      order by x.updated_xid, x.id
+      limit lim);
+    ids := array(select w.id from unnest(page_workouts) w where w.deleted_at is null);
+    select coalesce(jsonb_object_agg(g.workout_id, g.items), '{}') into children from (
+      select r.workout_id, jsonb_agg(to_jsonb(r) - '{user_id,workout_id}'::text[] order by r.position) as items
+      from public.workout_rows r where r.workout_id = any (ids) group by r.workout_id) g;
     return query
-    select x.updated_xid, x.id,
-      case when x.deleted_at is not null then 'deleted'
-        when initial or not (pg_visible_in_snapshot(x.created_xid, low) or x.created_xid = any (seen)) then 'created'
+    select p.updated_xid, p.id,
+      case when p.deleted_at is not null then 'deleted'
+        when initial or not (pg_visible_in_snapshot(p.created_xid, low) or p.created_xid = any (seen)) then 'created'
         else 'updated' end,
-      case when x.deleted_at is null then private.sync_workout_row(x) end
-    from public.workouts x
-    where x.user_id = me and (x.updated_xid, x.id) > (after_xid, after_id)
-      and not (pg_visible_in_snapshot(x.updated_xid, low) or x.updated_xid = any (seen))
-      and pg_visible_in_snapshot(x.updated_xid, high) and not (initial and x.deleted_at is not null)
-    order by x.updated_xid, x.id
-    limit lim;
+      case when p.deleted_at is null then to_jsonb(p) - drop_keys
+        || jsonb_build_object('rows', coalesce(children -> p.id::text, '[]')) end
+    from unnest(page_workouts) with ordinality p
+    order by p.ordinality;
   when 'meals' then
+    page_meals := array(
+      select x from public.meals x
+      where x.user_id = me and (x.updated_xid, x.id) > (after_xid, after_id)
+        and not (pg_visible_in_snapshot(x.updated_xid, low) or x.updated_xid = any (seen))
+        and pg_visible_in_snapshot(x.updated_xid, high) and not (initial and x.deleted_at is not null)
+      order by x.updated_xid, x.id
+      limit lim);
+    ids := array(select m.id from unnest(page_meals) m where m.deleted_at is null);
+    select coalesce(jsonb_object_agg(g.meal_id, g.items), '{}') into children from (
+      select i.meal_id, jsonb_agg(to_jsonb(i) - '{user_id,meal_id}'::text[] order by i.position) as items
+      from public.meal_items i where i.meal_id = any (ids) group by i.meal_id) g;
     return query
-    select x.updated_xid, x.id,
-      case when x.deleted_at is not null then 'deleted'
-        when initial or not (pg_visible_in_snapshot(x.created_xid, low) or x.created_xid = any (seen)) then 'created'
+    select p.updated_xid, p.id,
+      case when p.deleted_at is not null then 'deleted'
+        when initial or not (pg_visible_in_snapshot(p.created_xid, low) or p.created_xid = any (seen)) then 'created'
         else 'updated' end,
-      case when x.deleted_at is null then private.sync_meal_row(x) end
-    from public.meals x
-    where x.user_id = me and (x.updated_xid, x.id) > (after_xid, after_id)
-      and not (pg_visible_in_snapshot(x.updated_xid, low) or x.updated_xid = any (seen))
-      and pg_visible_in_snapshot(x.updated_xid, high) and not (initial and x.deleted_at is not null)
-    order by x.updated_xid, x.id
-    limit lim;
+      case when p.deleted_at is null then to_jsonb(p) - drop_keys
+        || jsonb_build_object('items', coalesce(children -> p.id::text, '[]')) end
+    from unnest(page_meals) with ordinality p
+    order by p.ordinality;
   when 'saved_views' then
     return query
     select x.updated_xid, x.id,
@@ -249,7 +290,11 @@ declare
   t_index integer;
   after_xid xid8;
   after_id uuid;
-  page jsonb;
+  created jsonb;
+  updated jsonb;
+  deleted jsonb;
+  xids xid8[];
+  row_ids uuid[];
   n integer;
 begin
   if me is null then
@@ -287,28 +332,27 @@ begin
       after_xid := pg_snapshot_xmin(c.low);
       after_id := '00000000-0000-0000-0000-000000000000';
     end if;
-    -- one more row than fits tells whether there is more
-    select coalesce(jsonb_agg(jsonb_build_object('xid', p.xid, 'id', p.id, 'kind', p.kind, 'row', p."row")
-      order by p.xid, p.id), '[]'), count(*)
-    into page, n
-    from private.sync_pull_table(t, me, c.low, c.seen, high, initial, after_xid, after_id, page_size - got + 1) p;
+    -- one more row than fits tells whether there is more; the rows come in keyset order
+    select count(*)::integer,
+      coalesce(jsonb_agg(p."row") filter (where p.kind = 'created' and p.n <= page_size - got), '[]'),
+      coalesce(jsonb_agg(p."row") filter (where p.kind = 'updated' and p.n <= page_size - got), '[]'),
+      coalesce(jsonb_agg(p.id) filter (where p.kind = 'deleted' and p.n <= page_size - got), '[]'),
+      array_agg(p.xid), array_agg(p.id)
+    into n, created, updated, deleted, xids, row_ids
+    from (
+      select r.*, row_number() over () as n
+      from private.sync_pull_table(t, me, c.low, c.seen, high, initial, after_xid, after_id, page_size - got + 1) r
+    ) p;
     if got + n > page_size then
       has_more := true;
-      page := page - (n - 1);
-      n := n - 1;
+      n := page_size - got;
     end if;
     if n > 0 then
-      changes := jsonb_set(changes, array[t], jsonb_build_object(
-        'created', coalesce((select jsonb_agg(x -> 'row' order by k) from jsonb_array_elements(page) with ordinality a(x, k)
-          where x ->> 'kind' = 'created'), '[]'),
-        'updated', coalesce((select jsonb_agg(x -> 'row' order by k) from jsonb_array_elements(page) with ordinality a(x, k)
-          where x ->> 'kind' = 'updated'), '[]'),
-        'deleted', coalesce((select jsonb_agg(x -> 'id' order by k) from jsonb_array_elements(page) with ordinality a(x, k)
-          where x ->> 'kind' = 'deleted'), '[]')));
+      changes := jsonb_set(changes, array[t], jsonb_build_object('created', created, 'updated', updated, 'deleted', deleted));
       got := got + n;
       last_table := t_index;
-      last_xid := (page -> (n - 1) ->> 'xid')::xid8;
-      last_id := (page -> (n - 1) ->> 'id')::uuid;
+      last_xid := xids[n];
+      last_id := row_ids[n];
     end if;
   end loop;
 

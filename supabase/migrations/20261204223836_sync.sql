@@ -378,17 +378,19 @@ CREATE OR REPLACE FUNCTION private.sync_entry_row (
   entry public.entries
 )
   RETURNS jsonb
-  LANGUAGE sql
+  LANGUAGE plpgsql
   STABLE
   SET search_path TO ''
   AS $function$
-  select pg_catalog.to_jsonb(entry) - '{user_id,created_xid,updated_xid}'::text[] || pg_catalog.jsonb_build_object(
-    'entity_ids', coalesce((select pg_catalog.jsonb_agg(l.entity_id order by l.entity_id)
+begin
+  return to_jsonb(entry) - '{user_id,created_xid,updated_xid}'::text[] || jsonb_build_object(
+    'entity_ids', coalesce((select jsonb_agg(l.entity_id order by l.entity_id)
       from public.entry_entities l where l.entry_id = entry.id), '[]'),
-    'goal_ids', coalesce((select pg_catalog.jsonb_agg(l.goal_id order by l.goal_id)
+    'goal_ids', coalesce((select jsonb_agg(l.goal_id order by l.goal_id)
       from public.entry_goals l where l.entry_id = entry.id), '[]'),
-    'project_ids', coalesce((select pg_catalog.jsonb_agg(l.project_id order by l.project_id)
-      from public.entry_projects l where l.entry_id = entry.id), '[]'))
+    'project_ids', coalesce((select jsonb_agg(l.project_id order by l.project_id)
+      from public.entry_projects l where l.entry_id = entry.id), '[]'));
+end
 $function$;
 
 CREATE OR REPLACE FUNCTION private.sync_locate (
@@ -523,13 +525,15 @@ CREATE OR REPLACE FUNCTION private.sync_meal_row (
   meal public.meals
 )
   RETURNS jsonb
-  LANGUAGE sql
+  LANGUAGE plpgsql
   STABLE
   SET search_path TO ''
   AS $function$
-  select pg_catalog.to_jsonb(meal) - '{user_id,created_xid,updated_xid}'::text[] || pg_catalog.jsonb_build_object(
-    'items', coalesce((select pg_catalog.jsonb_agg(pg_catalog.to_jsonb(i) - '{user_id,meal_id}'::text[] order by i.position)
-      from public.meal_items i where i.meal_id = meal.id), '[]'))
+begin
+  return to_jsonb(meal) - '{user_id,created_xid,updated_xid}'::text[] || jsonb_build_object(
+    'items', coalesce((select jsonb_agg(to_jsonb(i) - '{user_id,meal_id}'::text[] order by i.position)
+      from public.meal_items i where i.meal_id = meal.id), '[]'));
+end
 $function$;
 
 CREATE OR REPLACE FUNCTION private.sync_number (
@@ -630,7 +634,15 @@ CREATE OR REPLACE FUNCTION private.sync_pull_table (
   AS $function$
 #variable_conflict use_column
 declare
-  drop_keys constant text[] := '{user_id,owner_id,created_xid,updated_xid}';
+  drop_keys constant text[] := '{user_id,owner_id,created_xid,updated_xid,ordinality}';
+  page_entries public.entries[];
+  page_workouts public.workouts[];
+  page_meals public.meals[];
+  ids uuid[];
+  entity_links jsonb;
+  goal_links jsonb;
+  project_links jsonb;
+  children jsonb;
 begin
   -- each branch is the same query over its table (static, so its plan is kept for the session)
   case table_name
@@ -713,18 +725,35 @@ begin
     order by x.updated_xid, x.id
     limit lim;
   when 'entries' then
+    -- the page first, then the links of all its entries in one query per link table (not three per
+    -- row), each through its primary key
+    page_entries := array(
+      select x from public.entries x
+      where x.user_id = me and (x.updated_xid, x.id) > (after_xid, after_id)
+        and not (pg_visible_in_snapshot(x.updated_xid, low) or x.updated_xid = any (seen))
+        and pg_visible_in_snapshot(x.updated_xid, high) and not (initial and x.deleted_at is not null)
+      order by x.updated_xid, x.id
+      limit lim);
+    ids := array(select e.id from unnest(page_entries) e where e.deleted_at is null);
+    select coalesce(jsonb_object_agg(g.entry_id, g.ids), '{}') into entity_links from (
+      select l.entry_id, jsonb_agg(l.entity_id order by l.entity_id) as ids from public.entry_entities l
+      where l.entry_id = any (ids) group by l.entry_id) g;
+    select coalesce(jsonb_object_agg(g.entry_id, g.ids), '{}') into goal_links from (
+      select l.entry_id, jsonb_agg(l.goal_id order by l.goal_id) as ids from public.entry_goals l
+      where l.entry_id = any (ids) group by l.entry_id) g;
+    select coalesce(jsonb_object_agg(g.entry_id, g.ids), '{}') into project_links from (
+      select l.entry_id, jsonb_agg(l.project_id order by l.project_id) as ids from public.entry_projects l
+      where l.entry_id = any (ids) group by l.entry_id) g;
     return query
-    select x.updated_xid, x.id,
-      case when x.deleted_at is not null then 'deleted'
-        when initial or not (pg_visible_in_snapshot(x.created_xid, low) or x.created_xid = any (seen)) then 'created'
+    select p.updated_xid, p.id,
+      case when p.deleted_at is not null then 'deleted'
+        when initial or not (pg_visible_in_snapshot(p.created_xid, low) or p.created_xid = any (seen)) then 'created'
         else 'updated' end,
-      case when x.deleted_at is null then private.sync_entry_row(x) end
-    from public.entries x
-    where x.user_id = me and (x.updated_xid, x.id) > (after_xid, after_id)
-      and not (pg_visible_in_snapshot(x.updated_xid, low) or x.updated_xid = any (seen))
-      and pg_visible_in_snapshot(x.updated_xid, high) and not (initial and x.deleted_at is not null)
-    order by x.updated_xid, x.id
-    limit lim;
+      case when p.deleted_at is null then to_jsonb(p) - drop_keys || jsonb_build_object(
+        'entity_ids', coalesce(entity_links -> p.id::text, '[]'), 'goal_ids', coalesce(goal_links -> p.id::text, '[]'),
+        'project_ids', coalesce(project_links -> p.id::text, '[]')) end
+    from unnest(page_entries) with ordinality p
+    order by p.ordinality;
   when 'habit_instances' then
     return query
     select x.updated_xid, x.id,
@@ -752,31 +781,47 @@ begin
     order by x.updated_xid, x.id
     limit lim;
   when 'workouts' then
+    page_workouts := array(
+      select x from public.workouts x
+      where x.user_id = me and (x.updated_xid, x.id) > (after_xid, after_id)
+        and not (pg_visible_in_snapshot(x.updated_xid, low) or x.updated_xid = any (seen))
+        and pg_visible_in_snapshot(x.updated_xid, high) and not (initial and x.deleted_at is not null)
+      order by x.updated_xid, x.id
+      limit lim);
+    ids := array(select w.id from unnest(page_workouts) w where w.deleted_at is null);
+    select coalesce(jsonb_object_agg(g.workout_id, g.items), '{}') into children from (
+      select r.workout_id, jsonb_agg(to_jsonb(r) - '{user_id,workout_id}'::text[] order by r.position) as items
+      from public.workout_rows r where r.workout_id = any (ids) group by r.workout_id) g;
     return query
-    select x.updated_xid, x.id,
-      case when x.deleted_at is not null then 'deleted'
-        when initial or not (pg_visible_in_snapshot(x.created_xid, low) or x.created_xid = any (seen)) then 'created'
+    select p.updated_xid, p.id,
+      case when p.deleted_at is not null then 'deleted'
+        when initial or not (pg_visible_in_snapshot(p.created_xid, low) or p.created_xid = any (seen)) then 'created'
         else 'updated' end,
-      case when x.deleted_at is null then private.sync_workout_row(x) end
-    from public.workouts x
-    where x.user_id = me and (x.updated_xid, x.id) > (after_xid, after_id)
-      and not (pg_visible_in_snapshot(x.updated_xid, low) or x.updated_xid = any (seen))
-      and pg_visible_in_snapshot(x.updated_xid, high) and not (initial and x.deleted_at is not null)
-    order by x.updated_xid, x.id
-    limit lim;
+      case when p.deleted_at is null then to_jsonb(p) - drop_keys
+        || jsonb_build_object('rows', coalesce(children -> p.id::text, '[]')) end
+    from unnest(page_workouts) with ordinality p
+    order by p.ordinality;
   when 'meals' then
+    page_meals := array(
+      select x from public.meals x
+      where x.user_id = me and (x.updated_xid, x.id) > (after_xid, after_id)
+        and not (pg_visible_in_snapshot(x.updated_xid, low) or x.updated_xid = any (seen))
+        and pg_visible_in_snapshot(x.updated_xid, high) and not (initial and x.deleted_at is not null)
+      order by x.updated_xid, x.id
+      limit lim);
+    ids := array(select m.id from unnest(page_meals) m where m.deleted_at is null);
+    select coalesce(jsonb_object_agg(g.meal_id, g.items), '{}') into children from (
+      select i.meal_id, jsonb_agg(to_jsonb(i) - '{user_id,meal_id}'::text[] order by i.position) as items
+      from public.meal_items i where i.meal_id = any (ids) group by i.meal_id) g;
     return query
-    select x.updated_xid, x.id,
-      case when x.deleted_at is not null then 'deleted'
-        when initial or not (pg_visible_in_snapshot(x.created_xid, low) or x.created_xid = any (seen)) then 'created'
+    select p.updated_xid, p.id,
+      case when p.deleted_at is not null then 'deleted'
+        when initial or not (pg_visible_in_snapshot(p.created_xid, low) or p.created_xid = any (seen)) then 'created'
         else 'updated' end,
-      case when x.deleted_at is null then private.sync_meal_row(x) end
-    from public.meals x
-    where x.user_id = me and (x.updated_xid, x.id) > (after_xid, after_id)
-      and not (pg_visible_in_snapshot(x.updated_xid, low) or x.updated_xid = any (seen))
-      and pg_visible_in_snapshot(x.updated_xid, high) and not (initial and x.deleted_at is not null)
-    order by x.updated_xid, x.id
-    limit lim;
+      case when p.deleted_at is null then to_jsonb(p) - drop_keys
+        || jsonb_build_object('items', coalesce(children -> p.id::text, '[]')) end
+    from unnest(page_meals) with ordinality p
+    order by p.ordinality;
   when 'saved_views' then
     return query
     select x.updated_xid, x.id,
@@ -960,11 +1005,13 @@ CREATE OR REPLACE FUNCTION private.sync_seen (
   seen xid8[]
 )
   RETURNS boolean
-  LANGUAGE sql
+  LANGUAGE plpgsql
   IMMUTABLE
   SET search_path TO ''
   AS $function$
-  select pg_catalog.pg_visible_in_snapshot(xid, low) or xid = any (seen)
+begin
+  return pg_catalog.pg_visible_in_snapshot(xid, low) or xid = any (seen);
+end
 $function$;
 
 CREATE OR REPLACE FUNCTION private.sync_tables()
@@ -1118,13 +1165,15 @@ CREATE OR REPLACE FUNCTION private.sync_workout_row (
   workout public.workouts
 )
   RETURNS jsonb
-  LANGUAGE sql
+  LANGUAGE plpgsql
   STABLE
   SET search_path TO ''
   AS $function$
-  select pg_catalog.to_jsonb(workout) - '{user_id,created_xid,updated_xid}'::text[] || pg_catalog.jsonb_build_object(
-    'rows', coalesce((select pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) - '{user_id,workout_id}'::text[] order by r.position)
-      from public.workout_rows r where r.workout_id = workout.id), '[]'))
+begin
+  return to_jsonb(workout) - '{user_id,created_xid,updated_xid}'::text[] || jsonb_build_object(
+    'rows', coalesce((select jsonb_agg(to_jsonb(r) - '{user_id,workout_id}'::text[] order by r.position)
+      from public.workout_rows r where r.workout_id = workout.id), '[]'));
+end
 $function$;
 
 CREATE OR REPLACE FUNCTION private.sync_write (
@@ -1821,7 +1870,11 @@ declare
   t_index integer;
   after_xid xid8;
   after_id uuid;
-  page jsonb;
+  created jsonb;
+  updated jsonb;
+  deleted jsonb;
+  xids xid8[];
+  row_ids uuid[];
   n integer;
 begin
   if me is null then
@@ -1859,28 +1912,27 @@ begin
       after_xid := pg_snapshot_xmin(c.low);
       after_id := '00000000-0000-0000-0000-000000000000';
     end if;
-    -- one more row than fits tells whether there is more
-    select coalesce(jsonb_agg(jsonb_build_object('xid', p.xid, 'id', p.id, 'kind', p.kind, 'row', p."row")
-      order by p.xid, p.id), '[]'), count(*)
-    into page, n
-    from private.sync_pull_table(t, me, c.low, c.seen, high, initial, after_xid, after_id, page_size - got + 1) p;
+    -- one more row than fits tells whether there is more; the rows come in keyset order
+    select count(*)::integer,
+      coalesce(jsonb_agg(p."row") filter (where p.kind = 'created' and p.n <= page_size - got), '[]'),
+      coalesce(jsonb_agg(p."row") filter (where p.kind = 'updated' and p.n <= page_size - got), '[]'),
+      coalesce(jsonb_agg(p.id) filter (where p.kind = 'deleted' and p.n <= page_size - got), '[]'),
+      array_agg(p.xid), array_agg(p.id)
+    into n, created, updated, deleted, xids, row_ids
+    from (
+      select r.*, row_number() over () as n
+      from private.sync_pull_table(t, me, c.low, c.seen, high, initial, after_xid, after_id, page_size - got + 1) r
+    ) p;
     if got + n > page_size then
       has_more := true;
-      page := page - (n - 1);
-      n := n - 1;
+      n := page_size - got;
     end if;
     if n > 0 then
-      changes := jsonb_set(changes, array[t], jsonb_build_object(
-        'created', coalesce((select jsonb_agg(x -> 'row' order by k) from jsonb_array_elements(page) with ordinality a(x, k)
-          where x ->> 'kind' = 'created'), '[]'),
-        'updated', coalesce((select jsonb_agg(x -> 'row' order by k) from jsonb_array_elements(page) with ordinality a(x, k)
-          where x ->> 'kind' = 'updated'), '[]'),
-        'deleted', coalesce((select jsonb_agg(x -> 'id' order by k) from jsonb_array_elements(page) with ordinality a(x, k)
-          where x ->> 'kind' = 'deleted'), '[]')));
+      changes := jsonb_set(changes, array[t], jsonb_build_object('created', created, 'updated', updated, 'deleted', deleted));
       got := got + n;
       last_table := t_index;
-      last_xid := (page -> (n - 1) ->> 'xid')::xid8;
-      last_id := (page -> (n - 1) ->> 'id')::uuid;
+      last_xid := xids[n];
+      last_id := row_ids[n];
     end if;
   end loop;
 
@@ -1925,6 +1977,12 @@ declare
   message text;
   detail text;
   violated text;
+  list jsonb[];
+  first_row integer;
+  last_row integer;
+  chunk_outcomes jsonb[];
+  chunk_written text[];
+  chunk_ok boolean;
 begin
   if me is null then
     raise exception 'sign in to push changes' using errcode = '42501';
@@ -1967,45 +2025,84 @@ begin
         select jsonb_agg(g.item order by coalesce((select max(d.level) from depth d where d.id = g.id), 1000), g.n)
         into items from given g;
       end if;
-      for item in select value from jsonb_array_elements(items) loop
-        if op = 'deleted' then
-          item := jsonb_build_object('id', item);
-        end if;
-        -- each row alone: a row that fails is rolled back to here and rejected; a unique
-        -- violation (a concurrent push made the same natural key) is tried once more, to find it
-        for attempt in 1 .. 2 loop
-          begin
+      -- rows go in chunks of 50, each chunk in one subtransaction; when a row of a chunk fails, the
+      -- chunk is rolled back and its rows run again one at a time, each in its own subtransaction,
+      -- so that a bad row is rejected alone. (A clean push of 500 rows takes 10 subtransactions,
+      -- not 500: more than 64 in one transaction would overflow its subtransaction cache and slow
+      -- every other session's snapshots while it runs.)
+      list := array(select x.value from jsonb_array_elements(items) x);
+      first_row := 1;
+      while first_row <= cardinality(list) loop
+        last_row := least(first_row + 49, cardinality(list));
+        chunk_outcomes := '{}';
+        chunk_written := written;
+        chunk_ok := true;
+        begin
+          for k in first_row .. last_row loop
+            item := case when op = 'deleted' then jsonb_build_object('id', list[k]) else list[k] end;
             if op = 'deleted' then
-              outcome := private.sync_push_delete(push_changes.mutation_id, t, item, c.low, c.seen, written);
+              outcome := private.sync_push_delete(push_changes.mutation_id, t, item, c.low, c.seen, chunk_written);
             else
-              outcome := private.sync_push_upsert(push_changes.mutation_id, t, item, c.low, c.seen, written);
+              outcome := private.sync_push_upsert(push_changes.mutation_id, t, item, c.low, c.seen, chunk_written);
             end if;
             if outcome is not null then
               -- what this push wrote is not its own conflict later on
-              written := written || (t || ':' || (outcome ->> 'id'))
+              chunk_written := chunk_written || (t || ':' || (outcome ->> 'id'))
                 || array(select 'entries:' || x from jsonb_array_elements_text(coalesce(outcome -> 'touched', '[]')) x);
-              outcomes := outcomes || (outcome - 'touched');
+              chunk_outcomes := chunk_outcomes || (outcome - 'touched');
             end if;
-            exit;
-          exception when others then
-            get stacked diagnostics state = returned_sqlstate, message = message_text, detail = pg_exception_detail,
-              violated = constraint_name;
-            -- what is not about the row (deadlock, serialization, resources, cancel) fails the push
-            if left(state, 2) in ('40', '53', '54', '55', '57', '58', 'XX') then
-              raise;
-            end if;
-            continue when state = '23505' and attempt = 1;
-            rejected := rejected || jsonb_build_object('table', t, 'id', item -> 'id', 'op', op, 'code', state,
-              'reason', case
-                when state = '23505' and violated like '%\_pkey' then 'id is taken: another row has it'
-                when state = '23505' then message || coalesce(' (' || nullif(detail, '') || ')', '')
-                else message end,
-              'row', private.sync_row(t, private.sync_resolve(t, case
-                when jsonb_typeof(item -> 'id') = 'string' and (item ->> 'id') ~* '^[0-9a-f]{8}-?([0-9a-f]{4}-?){3}[0-9a-f]{12}$'
-                then (item ->> 'id')::uuid end)));
-            exit;
-          end;
+          end loop;
+        exception when others then
+          get stacked diagnostics state = returned_sqlstate;
+          -- what is not about a row (deadlock, serialization, resources, cancel) fails the push
+          if left(state, 2) in ('40', '53', '54', '55', '57', '58', 'XX') then
+            raise;
+          end if;
+          chunk_ok := false;
+        end;
+        if chunk_ok then
+          outcomes := outcomes || chunk_outcomes;
+          written := chunk_written;
+          first_row := last_row + 1;
+          continue;
+        end if;
+        for k in first_row .. last_row loop
+          item := case when op = 'deleted' then jsonb_build_object('id', list[k]) else list[k] end;
+          -- a unique violation (a concurrent push made the same natural key) is tried once more,
+          -- to find that row
+          for attempt in 1 .. 2 loop
+            begin
+              if op = 'deleted' then
+                outcome := private.sync_push_delete(push_changes.mutation_id, t, item, c.low, c.seen, written);
+              else
+                outcome := private.sync_push_upsert(push_changes.mutation_id, t, item, c.low, c.seen, written);
+              end if;
+              if outcome is not null then
+                written := written || (t || ':' || (outcome ->> 'id'))
+                  || array(select 'entries:' || x from jsonb_array_elements_text(coalesce(outcome -> 'touched', '[]')) x);
+                outcomes := outcomes || (outcome - 'touched');
+              end if;
+              exit;
+            exception when others then
+              get stacked diagnostics state = returned_sqlstate, message = message_text, detail = pg_exception_detail,
+                violated = constraint_name;
+              if left(state, 2) in ('40', '53', '54', '55', '57', '58', 'XX') then
+                raise;
+              end if;
+              continue when state = '23505' and attempt = 1;
+              rejected := rejected || jsonb_build_object('table', t, 'id', item -> 'id', 'op', op, 'code', state,
+                'reason', case
+                  when state = '23505' and violated like '%\_pkey' then 'id is taken: another row has it'
+                  when state = '23505' then message || coalesce(' (' || nullif(detail, '') || ')', '')
+                  else message end,
+                'row', private.sync_row(t, private.sync_resolve(t, case
+                  when jsonb_typeof(item -> 'id') = 'string' and (item ->> 'id') ~* '^[0-9a-f]{8}-?([0-9a-f]{4}-?){3}[0-9a-f]{12}$'
+                  then (item ->> 'id')::uuid end)));
+              exit;
+            end;
+          end loop;
         end loop;
+        first_row := last_row + 1;
       end loop;
     end loop;
   end loop;
