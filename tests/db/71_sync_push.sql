@@ -4,7 +4,7 @@
 -- client ids mapped); a row that fails validation rejected alone with its reason; every table's
 -- rows written as the journal's RPCs would; another user's rows, anon, bad input.
 begin;
-select plan(52);
+select plan(56);
 
 select function_privs_are('public', 'push_changes', array['jsonb', 'text', 'text'], 'anon', array[]::text[],
   'anon cannot push');
@@ -106,11 +106,50 @@ select is((select deleted_at from public.goals where id = 'a0000000-0000-4000-80
 
 -- ------------------------------------------------------------------ created for an existing row, deleted for a missing one
 -- the same rows under a new mutation id (a client that lost its outbox state): updates, changing nothing
-select is((select array_agg(distinct a ->> 'op') from jsonb_array_elements(
-  public.push_changes(current_setting('t.first_changes')::jsonb, null, 'desk-2') -> 'applied') a), array['updated'],
-  '"created" for rows that exist are updates');
+insert into answers select 'again', public.push_changes(current_setting('t.first_changes')::jsonb, null, 'desk-2');
+select is((select array_agg(distinct a ->> 'op') || count(*)::text from answers, jsonb_array_elements(answer -> 'applied') a
+  where name = 'again'), array['updated', '12'], '"created" for rows that exist are updates (all twelve)');
+select is((select (answer -> 'rejected') || (answer -> 'conflicts') from answers where name = 'again'), '[]'::jsonb,
+  'none rejected, none a conflict (nothing changed)');
 select is((select count(*)::text from public.entries) || '/' || (select count(*) from public.entities),
   split_part(current_setting('t.rows'), '/', 1) || '/' || split_part(current_setting('t.rows'), '/', 2), 'no row is duplicated');
+-- every table's rows changed (a cursor that has seen this transaction's writes: no conflicts)
+insert into answers select 'changed', public.push_changes(mutation_id => 'desk-2b',
+  last_pulled_cursor => public.pull_changes() ->> 'cursor', changes => $${
+  "entities": {"updated": [{"id": "a0000000-0000-4000-8000-000000000001", "type": "tag", "key": "running", "display_name": "Running", "metadata": {"color": "red"}}]},
+  "goals": {"updated": [{"id": "a0000000-0000-4000-8000-000000000002", "title": "Marathon 2026", "status": "paused"}]},
+  "projects": {"updated": [{"id": "a0000000-0000-4000-8000-000000000004", "name": "Weather station v2", "currency": "EUR", "status": "active"}]},
+  "habit_definitions": {"updated": [{"id": "a0000000-0000-4000-8000-000000000005", "name": "Stretch", "schedule": "daily", "target": 2}]},
+  "tracker_definitions": {"updated": [{"id": "a0000000-0000-4000-8000-000000000006", "name": "Mood", "unit": "points"}]},
+  "entries": {"updated": [{"id": "a0000000-0000-4000-8000-000000000007", "facets": ["note"], "title": "Long run, done", "entity_ids": []}]},
+  "habit_instances": {"updated": [{"id": "a0000000-0000-4000-8000-000000000008", "habit_id": "a0000000-0000-4000-8000-000000000005", "local_date": "2026-03-02", "value": 2, "note": "both"}]},
+  "tracker_logs": {"updated": [{"id": "a0000000-0000-4000-8000-000000000009", "tracker_id": "a0000000-0000-4000-8000-000000000006", "value": 8}]},
+  "workouts": {"updated": [{"id": "a0000000-0000-4000-8000-00000000000a", "kind": "run", "started_at": "2026-03-01T07:00:00Z", "rows": [{"exercise": "run", "distance": 12000}, {"exercise": "stretch"}]}]},
+  "meals": {"updated": [{"id": "a0000000-0000-4000-8000-00000000000b", "meal_type": "brunch", "eaten_at": "2026-03-01T06:30:00Z", "items": []}]},
+  "saved_views": {"updated": [{"id": "a0000000-0000-4000-8000-00000000000c", "name": "Runs", "query": {"facet": "workout", "min": 10}}]}
+}$$::jsonb);
+select is((select jsonb_agg(a ->> 'table' order by a ->> 'table') from answers, jsonb_array_elements(answer -> 'applied') a
+  where name = 'changed' and a ->> 'op' = 'updated'), '["entities", "entries", "goals", "habit_definitions", "habit_instances", "projects", "saved_views", "tracker_definitions", "tracker_logs", "workouts"]'::jsonb,
+  'an update of every table is applied (a meal_type that is not one is rejected)');
+select is((select jsonb_build_array(r ->> 'table', r ->> 'reason') from answers, jsonb_array_elements(answer -> 'rejected') r
+  where name = 'changed'), '["meals", "meal_type ''brunch'' is not one of breakfast, lunch, dinner, snack, drink, other"]'::jsonb,
+  'with its reason');
+select is(array[
+    (select display_name || '/' || (metadata ->> 'color') from public.entities where id = 'a0000000-0000-4000-8000-000000000001'),
+    (select title || '/' || status from public.goals where id = 'a0000000-0000-4000-8000-000000000002'),
+    (select name || '/' || currency || '/' || status from public.projects where id = 'a0000000-0000-4000-8000-000000000004'),
+    (select schedule::text || '/' || target from public.habit_definitions where id = 'a0000000-0000-4000-8000-000000000005'),
+    (select unit from public.tracker_definitions where id = 'a0000000-0000-4000-8000-000000000006'),
+    (select title || '/' || (select count(*) from public.entry_entities l where l.entry_id = e.id) from public.entries e
+      where id = 'a0000000-0000-4000-8000-000000000007'),
+    (select value || '/' || note from public.habit_instances where id = 'a0000000-0000-4000-8000-000000000008'),
+    (select value::text from public.tracker_logs where id = 'a0000000-0000-4000-8000-000000000009'),
+    (select string_agg(exercise || coalesce(':' || distance, ''), ',' order by position) from public.workout_rows
+      where workout_id = 'a0000000-0000-4000-8000-00000000000a'),
+    (select name || '/' || (query ->> 'min') from public.saved_views where id = 'a0000000-0000-4000-8000-00000000000c')],
+  array['Running/red', 'Marathon 2026/paused', 'Weather station v2/EUR/active', '{"type": "daily"}/2', 'points',
+    'Long run, done/0', '2/both', '8', 'run:12000,stretch', 'Runs/10'],
+  'and written as given');
 select is(public.push_changes('{"entries": {"deleted": ["a0000000-0000-4000-8000-0000000000ff"]}, "goals": {"deleted": ["a0000000-0000-4000-8000-0000000000fe"]}}',
   null, 'desk-3') - 'cursor', '{"applied": [], "conflicts": [], "rejected": []}'::jsonb, 'deleting rows that do not exist is ignored');
 

@@ -1325,7 +1325,7 @@ begin
     end if;
     update public.habit_definitions h
     set client_id = coalesce(v_client, h.client_id), name = v_title, schedule = v_schedule,
-        v_target = coalesce(v_target, h.target)
+        target = coalesce(v_target, h.target)
     where h.id = row_id
       and (h.client_id::text, h.name::text, h.schedule, h.target)
         is distinct from (coalesce(v_client, h.client_id), v_title, v_schedule, coalesce(v_target, h.target));
