@@ -747,6 +747,75 @@ comment on function private.sync_tombstone(text, uuid) is
   'Deletes a synced row as push_changes does; returns the entries it changed on the way (their links).';
 grant execute on function private.sync_tombstone(text, uuid) to authenticated;
 
+-- Synced rows of the caller's by table and ids, as pull_changes returns them (deleted ones too,
+-- with their deleted_at), in one query per table: what push_changes answers with.
+create function private.sync_rows(table_name text, ids uuid[])
+returns table (id uuid, "row" jsonb)
+language plpgsql
+stable
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  drop_keys constant text[] := '{user_id,owner_id,created_xid,updated_xid}';
+  links_entities jsonb;
+  links_goals jsonb;
+  links_projects jsonb;
+  children jsonb;
+begin
+  case table_name
+  when 'entries' then
+    select coalesce(jsonb_object_agg(g.entry_id, g.ids), '{}') into links_entities from (
+      select l.entry_id, jsonb_agg(l.entity_id order by l.entity_id) as ids from public.entry_entities l
+      where l.entry_id = any (sync_rows.ids) group by l.entry_id) g;
+    select coalesce(jsonb_object_agg(g.entry_id, g.ids), '{}') into links_goals from (
+      select l.entry_id, jsonb_agg(l.goal_id order by l.goal_id) as ids from public.entry_goals l
+      where l.entry_id = any (sync_rows.ids) group by l.entry_id) g;
+    select coalesce(jsonb_object_agg(g.entry_id, g.ids), '{}') into links_projects from (
+      select l.entry_id, jsonb_agg(l.project_id order by l.project_id) as ids from public.entry_projects l
+      where l.entry_id = any (sync_rows.ids) group by l.entry_id) g;
+    return query
+    select x.id, to_jsonb(x) - drop_keys || jsonb_build_object(
+      'entity_ids', coalesce(links_entities -> x.id::text, '[]'), 'goal_ids', coalesce(links_goals -> x.id::text, '[]'),
+      'project_ids', coalesce(links_projects -> x.id::text, '[]'))
+    from public.entries x where x.id = any (sync_rows.ids);
+  when 'workouts' then
+    select coalesce(jsonb_object_agg(g.workout_id, g.items), '{}') into children from (
+      select r.workout_id, jsonb_agg(to_jsonb(r) - '{user_id,workout_id}'::text[] order by r.position) as items
+      from public.workout_rows r where r.workout_id = any (sync_rows.ids) group by r.workout_id) g;
+    return query
+    select x.id, to_jsonb(x) - drop_keys || jsonb_build_object('rows', coalesce(children -> x.id::text, '[]'))
+    from public.workouts x where x.id = any (sync_rows.ids);
+  when 'meals' then
+    select coalesce(jsonb_object_agg(g.meal_id, g.items), '{}') into children from (
+      select i.meal_id, jsonb_agg(to_jsonb(i) - '{user_id,meal_id}'::text[] order by i.position) as items
+      from public.meal_items i where i.meal_id = any (sync_rows.ids) group by i.meal_id) g;
+    return query
+    select x.id, to_jsonb(x) - drop_keys || jsonb_build_object('items', coalesce(children -> x.id::text, '[]'))
+    from public.meals x where x.id = any (sync_rows.ids);
+  when 'entities' then
+    return query select x.id, to_jsonb(x) - drop_keys from public.entities x where x.id = any (sync_rows.ids);
+  when 'goals' then
+    return query select x.id, to_jsonb(x) - drop_keys from public.goals x where x.id = any (sync_rows.ids);
+  when 'projects' then
+    return query select x.id, to_jsonb(x) - drop_keys from public.projects x where x.id = any (sync_rows.ids);
+  when 'habit_definitions' then
+    return query select x.id, to_jsonb(x) - drop_keys from public.habit_definitions x where x.id = any (sync_rows.ids);
+  when 'tracker_definitions' then
+    return query select x.id, to_jsonb(x) - drop_keys from public.tracker_definitions x where x.id = any (sync_rows.ids);
+  when 'habit_instances' then
+    return query select x.id, to_jsonb(x) - drop_keys from public.habit_instances x where x.id = any (sync_rows.ids);
+  when 'tracker_logs' then
+    return query select x.id, to_jsonb(x) - drop_keys from public.tracker_logs x where x.id = any (sync_rows.ids);
+  when 'saved_views' then
+    return query select x.id, to_jsonb(x) - drop_keys from public.saved_views x where x.id = any (sync_rows.ids);
+  end case;
+end
+$$;
+comment on function private.sync_rows(text, uuid[]) is
+  'Synced rows of the caller''s by table and ids, as pull_changes returns them (one query per table).';
+grant execute on function private.sync_rows(text, uuid[]) to authenticated;
+
 -- Records a conflict and returns the answer's entry for it.
 create function private.sync_conflict(
   mutation_id text,
@@ -1122,7 +1191,8 @@ begin
     end loop;
   end loop;
 
-  -- every row this push wrote, as stored now: its own rows and the entries it changed on the way
+  -- every row this push wrote, as stored now: its own rows and the entries it changed on the way,
+  -- read in one query per table
   writer := pg_current_xact_id();
   with outcome_list as (
     select o.value as o, o.value ->> 'table' as table_name, (o.value ->> 'id')::uuid as row_id
@@ -1133,24 +1203,34 @@ begin
     from unnest(written) w
     where not exists (select 1 from outcome_list o where o.table_name || ':' || o.row_id = w)
   ),
+  wanted as (
+    select o.table_name, o.row_id from outcome_list o where o.o ->> 'op' <> 'deleted'
+    union
+    select t.table_name, t.row_id from touched t
+  ),
+  stored as (
+    select w.table_name, r.id, r."row"
+    from (select x.table_name, array_agg(x.row_id) as ids from wanted x group by x.table_name) w
+    cross join lateral private.sync_rows(w.table_name, w.ids) r
+  ),
   applied as (
-    select o.o || jsonb_build_object('row', case when o.o ->> 'op' <> 'deleted' then private.sync_row(o.table_name, o.row_id) end)
-      as a
-    from outcome_list o where o.o ->> 'kind' = 'applied'
+    select o.o || jsonb_build_object('row', case when o.o ->> 'op' <> 'deleted' then s."row" end) as a
+    from outcome_list o left join stored s on s.table_name = o.table_name and s.id = o.row_id
+    where o.o ->> 'kind' = 'applied'
     union all
     -- (an entry changed on the way may be a deleted one: then it is reported deleted)
     select jsonb_build_object('table', t.table_name, 'id', t.row_id,
-      'op', case when r.row ->> 'deleted_at' is null then 'updated' else 'deleted' end,
-      'row', case when r.row ->> 'deleted_at' is null then r.row end)
-    from touched t cross join lateral (select private.sync_row(t.table_name, t.row_id) as row) r
+      'op', case when s."row" ->> 'deleted_at' is null then 'updated' else 'deleted' end,
+      'row', case when s."row" ->> 'deleted_at' is null then s."row" end)
+    from touched t left join stored s on s.table_name = t.table_name and s.id = t.row_id
   )
   select jsonb_build_object(
     'applied', coalesce((select jsonb_agg(jsonb_strip_nulls(a.a - 'kind') || jsonb_build_object('row', a.a -> 'row'))
       from applied a), '[]'),
     'conflicts', coalesce((
-      select jsonb_agg(o.o - 'kind' || jsonb_build_object('row', case when o.o ->> 'op' <> 'deleted'
-        then private.sync_row(o.table_name, o.row_id) end))
-      from outcome_list o where o.o ->> 'kind' = 'conflict'), '[]'),
+      select jsonb_agg(o.o - 'kind' || jsonb_build_object('row', case when o.o ->> 'op' <> 'deleted' then s."row" end))
+      from outcome_list o left join stored s on s.table_name = o.table_name and s.id = o.row_id
+      where o.o ->> 'kind' = 'conflict'), '[]'),
     'rejected', rejected,
     -- the push's transaction counts as seen when the answer holds every synced row it wrote (always,
     -- unless something else wrote in the same transaction): the client pulls none of them again
