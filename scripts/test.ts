@@ -7,8 +7,8 @@
  *    supabase/migrations/ and one built from supabase/schemas/ have the same schema fingerprint);
  *    then, on a fresh database with platform + migrations + seeds: the schema check, the
  *    generated-types check (PGlite), Supabase's advisors (native), every tests/db/*.sql pgTAP file.
- * 3. deno test for tests/functions/, tests/stack/ and tests/e2e/ (they start the stack on the same
- *    engines).
+ * 3. deno test for tests/functions/, tests/stack/, tests/client/ (the sync engine, its storage adapters,
+ *    and its Node build with the SQLite adapter) and tests/e2e/ (they start the stack on the same engines).
  */
 import { join } from "node:path";
 import { type EngineKind, parseEngineList, startEngine } from "../stack/db/engine.ts";
@@ -50,6 +50,18 @@ async function engines(): Promise<EngineKind[]> {
 
 // ---------------------------------------------------------------- static checks
 console.log("static checks");
+{
+  // The sync engine's Node build (client/sync/dist/, not committed): its Node tests import it, and
+  // deno check reads them.
+  const tsc = await new Deno.Command(join(ROOT, "node_modules", ".bin", "tsc"), {
+    args: ["-p", "client/sync/tsconfig.json"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(tsc.stdout) + new TextDecoder().decode(tsc.stderr);
+  record("client/sync builds with tsc", tsc.success, text.trim().split("\n").slice(-40).join("\n"));
+}
 for (
   const [name, args] of [
     ["deno fmt --check", ["fmt", "--check"]],
@@ -128,7 +140,7 @@ for (const kind of kinds) {
 
 // ---------------------------------------------------------------- deno test
 const denoTestDirs = [];
-for (const dir of ["tests/functions", "tests/stack", "tests/e2e"]) {
+for (const dir of ["tests/functions", "tests/stack", "tests/client", "tests/e2e"]) {
   if (!(await exists(join(ROOT, dir)))) continue;
   for await (const e of Deno.readDir(join(ROOT, dir))) {
     if (e.isFile && /\.test\.ts$/.test(e.name)) {

@@ -891,6 +891,7 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "display_name": string;
           "id": string;
@@ -899,12 +900,14 @@ export type Database = {
           "metadata": NonNullable<Json>;
           "type": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         ComputedFields: never;
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "display_name": string;
           "id"?: string;
@@ -913,11 +916,13 @@ export type Database = {
           "metadata"?: NonNullable<Json>;
           "type": string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "display_name"?: string;
           "id"?: string;
@@ -926,6 +931,7 @@ export type Database = {
           "metadata"?: NonNullable<Json>;
           "type"?: string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Relationships: [
@@ -943,6 +949,7 @@ export type Database = {
           "body_markdown": string | null;
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "due_at": string | null;
           "ends_at": string | null;
@@ -955,6 +962,7 @@ export type Database = {
           "status": string | null;
           "title": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         ComputedFields: never;
@@ -962,6 +970,7 @@ export type Database = {
           "body_markdown"?: string | null;
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "due_at"?: string | null;
           "ends_at"?: string | null;
@@ -974,12 +983,14 @@ export type Database = {
           "status"?: string | null;
           "title"?: string | null;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Update: {
           "body_markdown"?: string | null;
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "due_at"?: string | null;
           "ends_at"?: string | null;
@@ -992,6 +1003,7 @@ export type Database = {
           "status"?: string | null;
           "title"?: string | null;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Relationships: [];
@@ -1361,6 +1373,7 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "parent_id": string | null;
@@ -1368,12 +1381,14 @@ export type Database = {
           "target_date": string | null;
           "title": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         ComputedFields: never;
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "parent_id"?: string | null;
@@ -1381,11 +1396,13 @@ export type Database = {
           "target_date"?: string | null;
           "title": string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "parent_id"?: string | null;
@@ -1393,6 +1410,7 @@ export type Database = {
           "target_date"?: string | null;
           "title"?: string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Relationships: [
@@ -1409,35 +1427,41 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "name": string;
           "schedule": NonNullable<Json>;
           "target": number;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         ComputedFields: never;
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "name": string;
           "schedule": NonNullable<Json>;
           "target"?: number;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "name"?: string;
           "schedule"?: NonNullable<Json>;
           "target"?: number;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Relationships: [];
@@ -1446,12 +1470,14 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "habit_id": string;
           "id": string;
           "local_date": string;
           "note": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
           "value": number;
         };
@@ -1459,24 +1485,28 @@ export type Database = {
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "habit_id": string;
           "id"?: string;
           "local_date": string;
           "note"?: string | null;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
           "value"?: number;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "habit_id"?: string;
           "id"?: string;
           "local_date"?: string;
           "note"?: string | null;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
           "value"?: number;
         };
@@ -1542,35 +1572,41 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "eaten_at": string;
           "entry_id": string | null;
           "id": string;
           "meal_type": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         ComputedFields: never;
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "eaten_at": string;
           "entry_id"?: string | null;
           "id"?: string;
           "meal_type": string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "eaten_at"?: string;
           "entry_id"?: string | null;
           "id"?: string;
           "meal_type"?: string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Relationships: [
@@ -1923,7 +1959,9 @@ export type Database = {
       "projects": {
         Row: {
           "category": string | null;
+          "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "currency": string;
           "current_step": string | null;
           "description": string | null;
@@ -1936,11 +1974,14 @@ export type Database = {
           "status": string;
           "target_budget": number | null;
           "updated_at": string;
+          "updated_xid": unknown;
         };
         ComputedFields: never;
         Insert: {
           "category"?: string | null;
+          "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "currency"?: string;
           "current_step"?: string | null;
           "description"?: string | null;
@@ -1953,10 +1994,13 @@ export type Database = {
           "status"?: string;
           "target_budget"?: number | null;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
         };
         Update: {
           "category"?: string | null;
+          "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "currency"?: string;
           "current_step"?: string | null;
           "description"?: string | null;
@@ -1969,6 +2013,7 @@ export type Database = {
           "status"?: string;
           "target_budget"?: number | null;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
         };
         Relationships: [];
       };
@@ -2021,32 +2066,153 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "name": string;
           "query": NonNullable<Json>;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         ComputedFields: never;
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "name": string;
           "query": NonNullable<Json>;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "name"?: string;
           "query"?: NonNullable<Json>;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
+      "sync_aliases": {
+        Row: {
+          "alias_id": string;
+          "created_at": string;
+          "row_id": string;
+          "table_name": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "alias_id": string;
+          "created_at"?: string;
+          "row_id": string;
+          "table_name": string;
+          "user_id"?: string;
+        };
+        Update: {
+          "alias_id"?: string;
+          "created_at"?: string;
+          "row_id"?: string;
+          "table_name"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
+      "sync_conflicts": {
+        Row: {
+          "client_row": Json | null;
+          "created_at": string;
+          "id": number;
+          "mutation_id": string;
+          "reason": string;
+          "row_id": string;
+          "server_row": Json | null;
+          "table_name": string;
+          "user_id": string;
+          "winner": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "client_row"?: Json | null;
+          "created_at"?: string;
+          "id"?: never;
+          "mutation_id": string;
+          "reason": string;
+          "row_id": string;
+          "server_row"?: Json | null;
+          "table_name": string;
+          "user_id"?: string;
+          "winner": string;
+        };
+        Update: {
+          "client_row"?: Json | null;
+          "created_at"?: string;
+          "id"?: never;
+          "mutation_id"?: string;
+          "reason"?: string;
+          "row_id"?: string;
+          "server_row"?: Json | null;
+          "table_name"?: string;
+          "user_id"?: string;
+          "winner"?: string;
+        };
+        Relationships: [];
+      };
+      "sync_mutations": {
+        Row: {
+          "answer": NonNullable<Json>;
+          "changes_hash": string;
+          "created_at": string;
+          "mutation_id": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "answer": NonNullable<Json>;
+          "changes_hash": string;
+          "created_at"?: string;
+          "mutation_id": string;
+          "user_id"?: string;
+        };
+        Update: {
+          "answer"?: NonNullable<Json>;
+          "changes_hash"?: string;
+          "created_at"?: string;
+          "mutation_id"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
+      "sync_tombstones": {
+        Row: {
+          "deleted_at": string;
+          "deleted_xid": unknown;
+          "row_id": string;
+          "table_name": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "deleted_at"?: string;
+          "deleted_xid"?: unknown;
+          "row_id": string;
+          "table_name": string;
+          "user_id": string;
+        };
+        Update: {
+          "deleted_at"?: string;
+          "deleted_xid"?: unknown;
+          "row_id"?: string;
+          "table_name"?: string;
           "user_id"?: string;
         };
         Relationships: [];
@@ -2135,35 +2301,41 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "kind": string;
           "name": string;
           "unit": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         ComputedFields: never;
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "kind": string;
           "name": string;
           "unit"?: string | null;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "kind"?: string;
           "name"?: string;
           "unit"?: string | null;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Relationships: [];
@@ -2172,12 +2344,14 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "note": string | null;
           "recorded_at": string;
           "tracker_id": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
           "value": number;
         };
@@ -2185,24 +2359,28 @@ export type Database = {
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "note"?: string | null;
           "recorded_at"?: string;
           "tracker_id": string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
           "value": number;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "id"?: string;
           "note"?: string | null;
           "recorded_at"?: string;
           "tracker_id"?: string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
           "value"?: number;
         };
@@ -2463,6 +2641,7 @@ export type Database = {
         Row: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "ended_at": string | null;
           "entry_id": string | null;
@@ -2470,12 +2649,14 @@ export type Database = {
           "kind": string;
           "started_at": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         ComputedFields: never;
         Insert: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "ended_at"?: string | null;
           "entry_id"?: string | null;
@@ -2483,11 +2664,13 @@ export type Database = {
           "kind": string;
           "started_at": string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Update: {
           "client_id"?: string | null;
           "created_at"?: string;
+          "created_xid"?: unknown;
           "deleted_at"?: string | null;
           "ended_at"?: string | null;
           "entry_id"?: string | null;
@@ -2495,6 +2678,7 @@ export type Database = {
           "kind"?: string;
           "started_at"?: string;
           "updated_at"?: string;
+          "updated_xid"?: unknown;
           "user_id"?: string;
         };
         Relationships: [
@@ -2719,7 +2903,9 @@ export type Database = {
         };
         Returns: {
           "category": string | null;
+          "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "currency": string;
           "current_step": string | null;
           "description": string | null;
@@ -2732,6 +2918,7 @@ export type Database = {
           "status": string;
           "target_budget": number | null;
           "updated_at": string;
+          "updated_xid": unknown;
         };
         SetofOptions: {
           from: "*";
@@ -2749,6 +2936,7 @@ export type Database = {
           "body_markdown": string | null;
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "due_at": string | null;
           "ends_at": string | null;
@@ -2761,6 +2949,7 @@ export type Database = {
           "status": string | null;
           "title": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         SetofOptions: {
@@ -2776,11 +2965,13 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "name": string;
           "query": NonNullable<Json>;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         SetofOptions: {
@@ -3210,6 +3401,7 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "display_name": string;
           "id": string;
@@ -3218,6 +3410,7 @@ export type Database = {
           "metadata": NonNullable<Json>;
           "type": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         }[];
         SetofOptions: {
@@ -3242,6 +3435,7 @@ export type Database = {
           "body_markdown": string | null;
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "due_at": string | null;
           "ends_at": string | null;
@@ -3254,6 +3448,7 @@ export type Database = {
           "status": string | null;
           "title": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         }[];
         SetofOptions: {
@@ -3283,12 +3478,14 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "name": string;
           "schedule": NonNullable<Json>;
           "target": number;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         }[];
         SetofOptions: {
@@ -3302,7 +3499,9 @@ export type Database = {
         Args: Record<PropertyKey, never>;
         Returns: {
           "category": string | null;
+          "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "currency": string;
           "current_step": string | null;
           "description": string | null;
@@ -3315,6 +3514,7 @@ export type Database = {
           "status": string;
           "target_budget": number | null;
           "updated_at": string;
+          "updated_xid": unknown;
         }[];
         SetofOptions: {
           from: "*";
@@ -3334,6 +3534,27 @@ export type Database = {
           "share_id": string;
           "up_to_message_id": string;
         }[];
+      };
+      "list_sync_conflicts": {
+        Args: { "before"?: number; "limit"?: number };
+        Returns: {
+          "client_row": Json | null;
+          "created_at": string;
+          "id": number;
+          "mutation_id": string;
+          "reason": string;
+          "row_id": string;
+          "server_row": Json | null;
+          "table_name": string;
+          "user_id": string;
+          "winner": string;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "sync_conflicts";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
       };
       "list_themes": {
         Args: Record<PropertyKey, never>;
@@ -3377,12 +3598,14 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "kind": string;
           "name": string;
           "unit": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         }[];
         SetofOptions: {
@@ -3397,11 +3620,13 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "name": string;
           "query": NonNullable<Json>;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         }[];
         SetofOptions: {
@@ -3416,12 +3641,14 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "habit_id": string;
           "id": string;
           "local_date": string;
           "note": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
           "value": number;
         };
@@ -3441,12 +3668,14 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "note": string | null;
           "recorded_at": string;
           "tracker_id": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
           "value": number;
         };
@@ -3473,6 +3702,7 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "display_name": string;
           "id": string;
@@ -3481,6 +3711,7 @@ export type Database = {
           "metadata": NonNullable<Json>;
           "type": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         SetofOptions: {
@@ -3489,6 +3720,11 @@ export type Database = {
           isOneToOne: true;
           isSetofReturn: false;
         };
+      };
+      "pull_changes": { Args: { "cursor"?: string; "limit"?: number; "tables"?: (string)[] }; Returns: Json };
+      "push_changes": {
+        Args: { "changes"?: Json; "last_pulled_cursor"?: string; "mutation_id"?: string };
+        Returns: Json;
       };
       "record_conversation": {
         Args: {
@@ -3586,6 +3822,7 @@ export type Database = {
           "body_markdown": string | null;
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "due_at": string | null;
           "ends_at": string | null;
@@ -3598,6 +3835,7 @@ export type Database = {
           "status": string | null;
           "title": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         SetofOptions: {
@@ -3628,11 +3866,13 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "name": string;
           "query": NonNullable<Json>;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         SetofOptions: {
@@ -3683,6 +3923,7 @@ export type Database = {
         }[];
       };
       "service_role_purge_expired_chats": { Args: Record<PropertyKey, never>; Returns: number };
+      "service_role_purge_sync_mutations": { Args: Record<PropertyKey, never>; Returns: number };
       "set_attachment_processing": {
         Args: { "attachment_id": string; "result"?: Json; "status": string };
         Returns: Json;
@@ -3977,7 +4218,9 @@ export type Database = {
         };
         Returns: {
           "category": string | null;
+          "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "currency": string;
           "current_step": string | null;
           "description": string | null;
@@ -3990,6 +4233,7 @@ export type Database = {
           "status": string;
           "target_budget": number | null;
           "updated_at": string;
+          "updated_xid": unknown;
         };
         SetofOptions: {
           from: "*";
@@ -4033,6 +4277,7 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "parent_id": string | null;
@@ -4040,6 +4285,7 @@ export type Database = {
           "target_date": string | null;
           "title": string;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         SetofOptions: {
@@ -4054,12 +4300,14 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "name": string;
           "schedule": NonNullable<Json>;
           "target": number;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         SetofOptions: {
@@ -4074,12 +4322,14 @@ export type Database = {
         Returns: {
           "client_id": string | null;
           "created_at": string;
+          "created_xid": unknown;
           "deleted_at": string | null;
           "id": string;
           "kind": string;
           "name": string;
           "unit": string | null;
           "updated_at": string;
+          "updated_xid": unknown;
           "user_id": string;
         };
         SetofOptions: {

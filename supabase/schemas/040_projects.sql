@@ -49,7 +49,8 @@ create table public.projects (
   metadata jsonb not null default '{}'
     constraint projects_metadata_check check (jsonb_typeof(metadata) = 'object' and pg_column_size(metadata) <= 16384),
   created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now()
+  updated_at timestamptz not null default now(),
+  client_id private.token_200
 );
 comment on table public.projects is
   'Hardware projects: goal, location, budget and status. A project has many chats; its BOM parts, wiring connections '
@@ -57,14 +58,16 @@ comment on table public.projects is
 comment on column public.projects.target_budget is 'Budget for the parts, in currency; get_project compares the BOM total with it.';
 comment on column public.projects.currency is 'ISO 4217 code of target_budget; BOM parts priced in another currency are left out of the total.';
 comment on column public.projects.current_step is 'Where the project is in the app''s workflow (e.g. ideation, parts, assembly, code).';
+comment on column public.projects.client_id is 'The id a sync client gave the project (unique per owner); see push_changes.';
 
 create index projects_owner_id_updated_at_idx on public.projects (owner_id, updated_at desc, id desc);
+create unique index projects_owner_id_client_id_key on public.projects (owner_id, client_id) where client_id is not null;
 
 alter table public.projects enable row level security;
 revoke all on public.projects from anon, authenticated, service_role;
 grant select on public.projects to authenticated;
-grant insert (name, description, category, goal, location, target_budget, currency, status, current_step, metadata)
-  on public.projects to authenticated;
+grant insert (id, client_id, name, description, category, goal, location, target_budget, currency, status, current_step,
+  metadata) on public.projects to authenticated;
 grant update (name, description, category, goal, location, target_budget, currency, status, current_step, metadata)
   on public.projects to authenticated;
 grant delete on public.projects to authenticated;
@@ -300,5 +303,6 @@ $$;
 grant execute on function public.delete_project(uuid) to authenticated;
 comment on function public.delete_project(uuid) is
   'Deletes a project (owner only) and returns true. Its chats stay (unlinked); artifacts that belong only to the '
-  'project are deleted with their versions, artifacts that also belong to a chat stay in the chat. '
+  'project are deleted with their versions, artifacts that also belong to a chat stay in the chat. Sync clients '
+  'see the deletion (a tombstone in sync_tombstones: pull_changes reports the id as deleted). '
   'Errors: PT404 (404) when the project is not the caller''s; anon is denied (401).';

@@ -55,7 +55,7 @@ create index entities_merged_into_id_idx on public.entities (merged_into_id) whe
 alter table public.entities enable row level security;
 revoke all on public.entities from anon, authenticated, service_role;
 grant select on public.entities to authenticated;
-grant insert (client_id, type, key, display_name, metadata) on public.entities to authenticated;
+grant insert (id, client_id, type, key, display_name, metadata) on public.entities to authenticated;
 grant update (display_name, metadata, merged_into_id, deleted_at) on public.entities to authenticated;
 grant select, insert, update, delete on public.entities to service_role;
 

@@ -176,7 +176,7 @@ create index habit_instances_user_id_local_date_idx on public.habit_instances (u
 alter table public.habit_instances enable row level security;
 revoke all on public.habit_instances from anon, authenticated, service_role;
 grant select on public.habit_instances to authenticated;
-grant insert (habit_id, local_date, value, note, client_id) on public.habit_instances to authenticated;
+grant insert (id, habit_id, local_date, value, note, client_id) on public.habit_instances to authenticated;
 grant update (value, note, deleted_at) on public.habit_instances to authenticated;
 grant select, insert, update, delete on public.habit_instances to service_role;
 

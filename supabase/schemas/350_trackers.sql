@@ -87,7 +87,7 @@ create unique index tracker_logs_user_id_client_id_key on public.tracker_logs (u
 alter table public.tracker_logs enable row level security;
 revoke all on public.tracker_logs from anon, authenticated, service_role;
 grant select on public.tracker_logs to authenticated;
-grant insert (tracker_id, value, recorded_at, note, client_id) on public.tracker_logs to authenticated;
+grant insert (id, tracker_id, value, recorded_at, note, client_id) on public.tracker_logs to authenticated;
 grant update (value, recorded_at, note, deleted_at) on public.tracker_logs to authenticated;
 grant select, insert, update, delete on public.tracker_logs to service_role;
 
@@ -194,6 +194,27 @@ grant execute on function public.list_trackers() to authenticated;
 comment on function public.list_trackers() is
   'The caller''s trackers (tracker_definitions rows, deleted ones left out), oldest first. Anon is denied (401).';
 
+-- A tracker's value for its kind: 22023 naming the rule. log_tracker and push_changes share it.
+create function private.check_tracker_value(kind text, value numeric)
+returns void
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  if value is null then
+    perform private.invalid_parameter('value is required');
+  elsif kind = 'boolean' and value not in (0, 1) then
+    perform private.invalid_parameter('value must be 0 or 1 for a boolean tracker');
+  elsif kind = 'scale' and (value not between 1 and 10 or value <> trunc(value)) then
+    perform private.invalid_parameter('value must be a whole number from 1 to 10 for a scale tracker');
+  elsif abs(value) > 1000000000000 then
+    perform private.invalid_parameter('value must be between -10^12 and 10^12');
+  end if;
+end
+$$;
+grant execute on function private.check_tracker_value(text, numeric) to authenticated;
+
 create function public.log_tracker(
   tracker_id uuid,
   value numeric,
@@ -218,15 +239,7 @@ begin
   if not found then
     perform private.not_found('tracker');
   end if;
-  if log_tracker.value is null then
-    perform private.invalid_parameter('value is required');
-  elsif tracker.kind = 'boolean' and log_tracker.value not in (0, 1) then
-    perform private.invalid_parameter('value must be 0 or 1 for a boolean tracker');
-  elsif tracker.kind = 'scale' and (log_tracker.value not between 1 and 10 or log_tracker.value <> trunc(log_tracker.value)) then
-    perform private.invalid_parameter('value must be a whole number from 1 to 10 for a scale tracker');
-  elsif abs(log_tracker.value) > 1000000000000 then
-    perform private.invalid_parameter('value must be between -10^12 and 10^12');
-  end if;
+  perform private.check_tracker_value(tracker.kind, log_tracker.value);
   if char_length(clean_note) > 2000 then
     perform private.invalid_parameter('note must be at most 2,000 characters');
   end if;

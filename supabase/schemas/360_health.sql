@@ -28,7 +28,7 @@ create unique index workouts_user_id_client_id_key on public.workouts (user_id, 
 alter table public.workouts enable row level security;
 revoke all on public.workouts from anon, authenticated, service_role;
 grant select on public.workouts to authenticated;
-grant insert (client_id, entry_id, kind, started_at, ended_at) on public.workouts to authenticated;
+grant insert (id, client_id, entry_id, kind, started_at, ended_at) on public.workouts to authenticated;
 grant update (entry_id, kind, started_at, ended_at, deleted_at) on public.workouts to authenticated;
 grant select, insert, update, delete on public.workouts to service_role;
 
@@ -90,7 +90,7 @@ create index workout_rows_user_id_idx on public.workout_rows (user_id);
 
 alter table public.workout_rows enable row level security;
 revoke all on public.workout_rows from anon, authenticated, service_role;
-grant select on public.workout_rows to authenticated;
+grant select, delete on public.workout_rows to authenticated;
 grant insert (workout_id, position, exercise, sets, reps, weight, duration, distance, notes) on public.workout_rows
   to authenticated;
 grant select, insert, update, delete on public.workout_rows to service_role;
@@ -102,6 +102,11 @@ create policy workout_rows_select_own on public.workout_rows
 create policy workout_rows_insert_own on public.workout_rows
   for insert to authenticated
   with check (user_id = (select auth.uid()) and private.owns_workout(workout_id));
+
+-- push_changes replaces the rows of a workout a client changed
+create policy workout_rows_delete_own on public.workout_rows
+  for delete to authenticated
+  using (user_id = (select auth.uid()));
 
 create table public.meals (
   id uuid primary key default gen_random_uuid(),
@@ -125,7 +130,7 @@ create unique index meals_user_id_client_id_key on public.meals (user_id, client
 alter table public.meals enable row level security;
 revoke all on public.meals from anon, authenticated, service_role;
 grant select on public.meals to authenticated;
-grant insert (client_id, entry_id, meal_type, eaten_at) on public.meals to authenticated;
+grant insert (id, client_id, entry_id, meal_type, eaten_at) on public.meals to authenticated;
 grant update (entry_id, meal_type, eaten_at, deleted_at) on public.meals to authenticated;
 grant select, insert, update, delete on public.meals to service_role;
 
@@ -187,7 +192,7 @@ create index meal_items_user_id_idx on public.meal_items (user_id);
 
 alter table public.meal_items enable row level security;
 revoke all on public.meal_items from anon, authenticated, service_role;
-grant select on public.meal_items to authenticated;
+grant select, delete on public.meal_items to authenticated;
 grant insert (meal_id, position, name, quantity, unit, calories, protein, carbs, fat) on public.meal_items to authenticated;
 grant select, insert, update, delete on public.meal_items to service_role;
 
@@ -198,6 +203,11 @@ create policy meal_items_select_own on public.meal_items
 create policy meal_items_insert_own on public.meal_items
   for insert to authenticated
   with check (user_id = (select auth.uid()) and private.owns_meal(meal_id));
+
+-- push_changes replaces the items of a meal a client changed
+create policy meal_items_delete_own on public.meal_items
+  for delete to authenticated
+  using (user_id = (select auth.uid()));
 
 -- ---------------------------------------------------------------------------------------------
 -- RPCs
@@ -264,6 +274,55 @@ as $$
 $$;
 grant execute on function private.plain_number(numeric) to authenticated;
 
+-- One row of a workout, checked (22023 naming the field under path, e.g. rows[1].reps) and
+-- returned as stored: {exercise, sets, reps, weight, duration, distance, notes}. log_workout and
+-- push_changes share it.
+create function private.check_workout_row(item jsonb, path text)
+returns jsonb
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  if jsonb_typeof(item) is distinct from 'object' then
+    perform private.invalid_parameter(pg_catalog.format('%s must be an object', path));
+  end if;
+  return jsonb_build_object(
+    'exercise', private.element_text(item, 'exercise', path, 200, true),
+    'sets', private.element_number(item, 'sets', path, 100000, true),
+    'reps', private.element_number(item, 'reps', path, 100000, true),
+    'weight', private.element_number(item, 'weight', path, 100000),
+    'duration', private.element_number(item, 'duration', path, 10000000),
+    'distance', private.element_number(item, 'distance', path, 100000000),
+    'notes', private.element_text(item, 'notes', path, 2000));
+end
+$$;
+grant execute on function private.check_workout_row(jsonb, text) to authenticated;
+
+-- One item of a meal, checked and returned as stored: {name, quantity, unit, calories, protein,
+-- carbs, fat}. log_meal and push_changes share it.
+create function private.check_meal_item(item jsonb, path text)
+returns jsonb
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  if jsonb_typeof(item) is distinct from 'object' then
+    perform private.invalid_parameter(pg_catalog.format('%s must be an object', path));
+  end if;
+  return jsonb_build_object(
+    'name', private.element_text(item, 'name', path, 200, true),
+    'quantity', private.element_number(item, 'quantity', path, 1000000),
+    'unit', private.element_text(item, 'unit', path, 64),
+    'calories', private.element_number(item, 'calories', path, 100000),
+    'protein', private.element_number(item, 'protein', path, 100000),
+    'carbs', private.element_number(item, 'carbs', path, 100000),
+    'fat', private.element_number(item, 'fat', path, 100000));
+end
+$$;
+grant execute on function private.check_meal_item(jsonb, text) to authenticated;
+
 create function public.log_workout(
   started_at timestamptz default null,
   kind text default null,
@@ -308,14 +367,7 @@ begin
     if jsonb_typeof(item) <> 'object' then
       perform private.invalid_parameter(pg_catalog.format('rows[%s] must be an object', i));
     end if;
-    row_data := jsonb_build_object(
-      'exercise', private.element_text(item, 'exercise', pg_catalog.format('rows[%s]', i), 200, true),
-      'sets', private.element_number(item, 'sets', pg_catalog.format('rows[%s]', i), 100000, true),
-      'reps', private.element_number(item, 'reps', pg_catalog.format('rows[%s]', i), 100000, true),
-      'weight', private.element_number(item, 'weight', pg_catalog.format('rows[%s]', i), 100000),
-      'duration', private.element_number(item, 'duration', pg_catalog.format('rows[%s]', i), 10000000),
-      'distance', private.element_number(item, 'distance', pg_catalog.format('rows[%s]', i), 100000000),
-      'notes', private.element_text(item, 'notes', pg_catalog.format('rows[%s]', i), 2000));
+    row_data := private.check_workout_row(item, pg_catalog.format('rows[%s]', i));
     parsed := parsed || jsonb_build_array(row_data);
     summary := summary || ('- ' || (row_data ->> 'exercise') || coalesce(': ' || nullif(concat_ws(', ',
       (row_data ->> 'sets') || ' sets', (row_data ->> 'reps') || ' reps',
@@ -409,14 +461,7 @@ begin
     if jsonb_typeof(item) <> 'object' then
       perform private.invalid_parameter(pg_catalog.format('%s must be an object', path));
     end if;
-    item_data := jsonb_build_object(
-      'name', private.element_text(item, 'name', path, 200, true),
-      'quantity', private.element_number(item, 'quantity', path, 1000000),
-      'unit', private.element_text(item, 'unit', path, 64),
-      'calories', private.element_number(item, 'calories', path, 100000),
-      'protein', private.element_number(item, 'protein', path, 100000),
-      'carbs', private.element_number(item, 'carbs', path, 100000),
-      'fat', private.element_number(item, 'fat', path, 100000));
+    item_data := private.check_meal_item(item, path);
     parsed := parsed || jsonb_build_array(item_data);
     summary := summary || ('- ' || concat_ws(' ', private.plain_number((item_data ->> 'quantity')::numeric),
       item_data ->> 'unit', item_data ->> 'name')

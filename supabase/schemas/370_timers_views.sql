@@ -180,7 +180,7 @@ create unique index saved_views_user_id_client_id_key on public.saved_views (use
 alter table public.saved_views enable row level security;
 revoke all on public.saved_views from anon, authenticated, service_role;
 grant select on public.saved_views to authenticated;
-grant insert (client_id, name, query) on public.saved_views to authenticated;
+grant insert (id, client_id, name, query) on public.saved_views to authenticated;
 grant update (name, query, deleted_at) on public.saved_views to authenticated;
 grant select, insert, update, delete on public.saved_views to service_role;
 

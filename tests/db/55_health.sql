@@ -6,7 +6,7 @@ select plan(26);
 
 select ok((select bool_and(relrowsecurity) from pg_class where oid in ('public.workouts'::regclass, 'public.workout_rows'::regclass,
   'public.meals'::regclass, 'public.meal_items'::regclass)), 'health tables have RLS');
-select policies_are('public', 'meal_items', array['meal_items_select_own', 'meal_items_insert_own']);
+select policies_are('public', 'meal_items', array['meal_items_select_own', 'meal_items_insert_own', 'meal_items_delete_own']);
 select function_privs_are('public', 'log_meal', array['timestamptz', 'text', 'jsonb', 'uuid', 'text'], 'anon', array[]::text[],
   'anon cannot call log_meal');
 
