@@ -30,6 +30,7 @@ export const REFERENCE_TABLES: readonly ReferenceTable[] = [
   { table: "public.model_prices", key: ["model", "effective_from"] },
   { table: "private.scheduled_jobs", key: ["name"] },
   { table: "public.themes", key: ["name"], ignore: ["id", "created_at"] },
+  { table: "public.embedding_models", key: ["name"], ignore: ["created_at"] },
 ];
 
 /** kind + name → detail, e.g. "function private.now()" → its definition, owner and ACL. */
