@@ -53,7 +53,7 @@ comment on table private.embedding_jobs is
 create unique index embedding_jobs_pending_key on private.embedding_jobs (source_table, source_id, chunk_index, model)
   where state = 'pending';
 -- the claim: per model, by when claimable (pending after backoff, running after lease expiry)
-create index embedding_jobs_model_available_at_idx on private.embedding_jobs (model, available_at)
+create index embedding_jobs_model_available_at_idx on private.embedding_jobs (model, available_at, id)
   where state in ('pending', 'running');
 -- running jobs of a source (whether a job may still write an older text's vector)
 create index embedding_jobs_running_idx on private.embedding_jobs (source_table, source_id, model) where state = 'running';
@@ -102,6 +102,9 @@ stable
 set search_path = ''
 as $$
 begin
+  if coalesce(cardinality(ids), 0) = 0 then
+    return;
+  end if;
   if source = 'entries' then
     -- Insight's rule: title, body, then the linked tags, contexts and people
     return query
@@ -450,12 +453,18 @@ begin
     from picked p
     where j.id = p.id
     returning j.id, j.lease_token, j.source_table, j.source_id, j.chunk_index, j.attempts
+  ),
+  -- the texts now, one call per kind of source
+  docs as (
+    select s.source, d.source_id, left(d.content, m.max_input_chars) as content
+    from unnest(array['entries', 'messages', 'document_chunks', 'themes']) s(source)
+    cross join lateral private.embedding_documents(s.source,
+      array(select c.source_id from claimed c where c.source_table = s.source)) d
   )
-  select c.id, c.lease_token, c.source_table::text, c.source_id, c.chunk_index, m.name, left(d.content, m.max_input_chars),
-    private.embedding_hash(left(d.content, m.max_input_chars)),
-    coalesce(e.content_hash = private.embedding_hash(left(d.content, m.max_input_chars)), false), c.attempts
+  select c.id, c.lease_token, c.source_table::text, c.source_id, c.chunk_index, m.name, d.content,
+    private.embedding_hash(d.content), coalesce(e.content_hash = private.embedding_hash(d.content), false), c.attempts
   from claimed c
-  left join lateral private.embedding_documents(c.source_table, array[c.source_id]) d on true
+  left join docs d on d.source = c.source_table and d.source_id = c.source_id
   left join public.embeddings e on e.source_table = c.source_table and e.source_id = c.source_id and e.model = m.name
     and e.chunk_index = c.chunk_index
   order by c.id;
@@ -554,10 +563,12 @@ begin
     where j.id = any (holders)
   ),
   docs as (
+    -- the readers of what is written, one call per kind of source
     select h.id, d.user_id, d.chat_id, d.agent_id
-    from held h
-    cross join lateral private.embedding_documents(h.source_table, array[h.source_id]) d
-    where h.embedding is not null and jsonb_typeof(h.embedding) = 'array'
+    from unnest(array['entries', 'messages', 'document_chunks', 'themes']) s(source)
+    cross join lateral private.embedding_documents(s.source, array(select h.source_id from held h
+      where h.source_table = s.source and jsonb_typeof(h.embedding) = 'array')) d
+    join held h on h.source_table = s.source and h.source_id = d.source_id and jsonb_typeof(h.embedding) = 'array'
   ),
   written as (
     insert into public.embeddings as e (source_table, source_id, chunk_index, model, user_id, chat_id, agent_id,
