@@ -241,8 +241,12 @@ export default async function run(args: string[]) {
       `select string_agg(p, E'\\n') as plan from bench.explain($1) p`,
       [raw(queries[0])],
     );
-    const shortPlan = plan.plan.replace(/'\[[^\]]*\]'/g, "'[…]'").split("\n").filter((l) => !/SubPlan|InitPlan|Result|agents|ProjectSet|Filter: \(\(owner/.test(l));
-    console.log(`  the planner's path for one user's query, as the user:\n${shortPlan.map((l) => `    ${l}`).join("\n")}`);
+    const shortPlan = plan.plan.replace(/'\[[^\]]*\]'/g, "'[…]'").split("\n").filter((l) =>
+      !/SubPlan|InitPlan|Result|agents|ProjectSet|Filter: \(\(owner/.test(l)
+    );
+    console.log(
+      `  the planner's path for one user's query, as the user:\n${shortPlan.map((l) => `    ${l}`).join("\n")}`,
+    );
 
     // ---------------------------------------------------------------- global top-10 over public chunks
     console.log("top-10 over the public knowledge…");
@@ -257,7 +261,10 @@ export default async function run(args: string[]) {
            order by e.embedding operator(extensions.<=>) '${q.vector}' limit 10`,
           "set local enable_indexscan = on",
         );
-        const rpc = await timed(sql, `select id::text from public.match_document_chunks('${q.vector}', 10, '${agentId}')`);
+        const rpc = await timed(
+          sql,
+          `select id::text from public.match_document_chunks('${q.vector}', 10, '${agentId}')`,
+        );
         if (round === 0) continue;
         knowledge.exact.push(exact.ms);
         knowledge.rpc.push(rpc.ms);
@@ -265,7 +272,13 @@ export default async function run(args: string[]) {
       }
     }
     const [kRpc, kExact] = [knowledge.rpc, knowledge.exact].map(percentiles);
-    report("match_document_chunks, the agent's knowledge: recall@10", mean(knowledge.recall).toFixed(3), "", "", "≥ 0.95");
+    report(
+      "match_document_chunks, the agent's knowledge: recall@10",
+      mean(knowledge.recall).toFixed(3),
+      "",
+      "",
+      "≥ 0.95",
+    );
     report(
       "  p95 (p50)",
       `${ms(kRpc.p95)} (${ms(kRpc.p50)})`,
@@ -481,7 +494,9 @@ async function buildDataset(admin: Sql, url: string, scale: number): Promise<Sha
     create index messages_content_search_idx on public.messages using gin (content_search);
     create index embeddings_model_idx on public.embeddings (model);
   `).simple();
-  await admin.unsafe(`vacuum analyze public.embeddings, public.entries, public.messages, public.document_chunks, public.chats`);
+  await admin.unsafe(
+    `vacuum analyze public.embeddings, public.entries, public.messages, public.document_chunks, public.chats`,
+  );
   const [{ n }] = await admin.unsafe<{ n: number }[]>(`select count(*)::int as n from public.embeddings`);
   return { vectors: n, perUser, chunks, agentId: agent, loadSeconds, indexSeconds };
 }

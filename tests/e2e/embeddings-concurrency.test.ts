@@ -52,9 +52,11 @@ if (testEngines().includes("native")) {
 
         // eight edits of one entry at once: one pending job
         const [{ id }] = await admin.unsafe<{ id: string }[]>(`select id::text from public.entries limit 1`);
-        await Promise.all(workers.map((sql, i) =>
-          sql.unsafe(`update public.entries set body_markdown = 'edit ${i}' where id = $1`, [id])
-        ));
+        await Promise.all(
+          workers.map((sql, i) =>
+            sql.unsafe(`update public.entries set body_markdown = 'edit ${i}' where id = $1`, [id])
+          ),
+        );
         const [{ n }] = await admin.unsafe<{ n: number }[]>(
           `select count(*)::int as n from private.embedding_jobs where source_id = $1 and state = 'pending'`,
           [id],
