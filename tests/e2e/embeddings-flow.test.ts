@@ -33,7 +33,7 @@ for (const kind of testEngines()) {
     for (const e of entries) ids.push((await rpcOk(alice.supabase, "upsert_entry", { facets: ["note"], ...e })).id);
 
     // the schedule, the net worker and the embed function do the rest
-    const deadline = Date.now() + (kind === "native" ? 150_000 : 60_000);
+    const deadline = Date.now() + 180_000; // pg_cron 1.4 runs it at the next minute; a loaded machine is slow
     let embedded = 0;
     while (Date.now() < deadline) {
       const [row] = await s.engine.db.query<{ n: number }>(

@@ -228,7 +228,7 @@ for (const kind of testEngines()) {
         worker.postMessage({
           env: { url: f.stack.url, anonKey: f.stack.anonKey, serviceRoleKey: f.stack.serviceRoleKey },
           openai: { apiKey: f.server.apiKey, baseURL: f.server.baseURL },
-          body: { lease_seconds: 2 },
+          body: { lease_seconds: 6 },
           token: f.stack.serviceRoleKey,
         });
         // killed once its batch is at the provider
@@ -245,7 +245,7 @@ for (const kind of testEngines()) {
         // within the lease nothing is claimable; after it, another worker takes the jobs
         const early = await f.call();
         assert.equal(early.body.completed.length, 0);
-        await new Promise((r) => setTimeout(r, 2200));
+        await new Promise((r) => setTimeout(r, 6200));
         const { status, body } = await f.call();
         assert.equal(status, 200, JSON.stringify(body));
         assert.deepEqual(body.completed.sort(), leases.map((l) => l.id).sort(), "the same jobs, claimed again");
