@@ -8,9 +8,12 @@
 -- row, never from caller input. Filtered search keeps its recall with pgvector 0.8's iterative
 -- index scans (hnsw.iterative_scan = relaxed_order, set for the function's duration only): when
 -- the caller's filter rejects the first candidates, the scan goes on until it has match_count rows
--- (up to hnsw.max_scan_tuples), and the outer query puts them back in distance order. Where the
--- caller has few vectors the planner scans their rows exactly instead (the (user_id, model,
--- source_table) index). bench/search.ts measures both against an exact scan.
+-- (up to hnsw.max_scan_tuples), and the outer query puts them back in distance order. A search
+-- within one user's vectors scans them exactly instead while they are at most 10,000
+-- (private.scan_exactly): a user's slice of a shared index is too thin for the graph walk to find
+-- its nearest with the recall the exact scan has, and reading 10,000 rows through the (user_id,
+-- model, source_table) index costs what the user has, not what others have. bench/search.ts
+-- measures both against the exact scan.
 
 -- One entry found: search_entries and similar_entries.
 create type public.entry_search_hit as (
@@ -92,6 +95,40 @@ end
 $$;
 grant execute on function private.check_match_count(integer, text, integer) to authenticated, service_role;
 
+-- The ORDER BY of a vector search: through the model's HNSW index (the vector cast to its
+-- dimension, as the index is built), or an exact scan (the plain column: no index applies).
+create function private.vector_order(dimensions integer, exact boolean)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select case when exact then 'e.embedding operator(extensions.<=>) $1'
+    else pg_catalog.format('e.embedding::extensions.vector(%s) operator(extensions.<=>) $1', dimensions) end
+$$;
+grant execute on function private.vector_order(integer, boolean) to authenticated, service_role;
+
+-- Whether a user's vectors of a model and sources are few enough to scan exactly (recall 1, and
+-- faster than walking the HNSW graph past every other user's vectors): up to 10,000, counted
+-- through the (user_id, model, source_table) index without reading further.
+-- (PL/pgSQL: its plan is cached per role, so a transaction that switches roles is not served a
+-- plan with another role's policies, as a SQL function's could be on Postgres before 18.)
+create function private.scan_exactly(user_id uuid, model text, sources text[])
+returns boolean
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return (select count(*) <= 10000 from (
+    select 1 from public.embeddings e
+    where e.user_id = scan_exactly.user_id and e.model = scan_exactly.model and e.source_table = any (sources)
+    limit 10001
+  ) x);
+end
+$$;
+grant execute on function private.scan_exactly(uuid, text, text[]) to authenticated, service_role;
+
 -- RPC: Insight's search_entries, with its name and arguments.
 create function public.search_entries(
   query_embedding extensions.vector,
@@ -130,10 +167,10 @@ begin
 
   return query execute pg_catalog.format($q$
     with nearest as materialized (
-      select e.source_id, e.embedding::extensions.vector(%1$s) operator(extensions.<=>) $1 as distance
+      select e.source_id, %1$s as distance
       from public.embeddings e
       where e.model = %2$L and e.source_table = 'entries' and e.user_id = $2
-      order by e.embedding::extensions.vector(%1$s) operator(extensions.<=>) $1
+      order by %1$s
       limit $3
     )
     select n.id, n.title::text, left(n.body_markdown, 200), n.facets::text[], n.occurred_at,
@@ -142,7 +179,7 @@ begin
     join public.entries n on n.id = s.source_id and n.deleted_at is null
     where 1 - s.distance >= $4
     order by s.distance, n.id
-  $q$, m.dimensions, m.name)
+  $q$, private.vector_order(m.dimensions, private.scan_exactly(p_user_id, m.name, array['entries'])), m.name)
   using query_embedding::extensions.vector, p_user_id, match_count, match_threshold;
 end
 $$;
@@ -199,17 +236,17 @@ begin
 
   return query execute pg_catalog.format($q$
     with nearest as materialized (
-      select e.source_id, e.embedding::extensions.vector(%1$s) operator(extensions.<=>) $1 as distance
+      select e.source_id, %1$s as distance
       from public.embeddings e
       where e.model = %2$L and e.source_table = 'entries' and e.user_id = $2 and e.source_id <> $3
-      order by e.embedding::extensions.vector(%1$s) operator(extensions.<=>) $1
+      order by %1$s
       limit $4
     )
     select n.id, n.title::text, left(n.body_markdown, 200), n.facets::text[], n.occurred_at, 1 - s.distance
     from nearest s
     join public.entries n on n.id = s.source_id and n.deleted_at is null
     order by s.distance, n.id
-  $q$, m.dimensions, m.name)
+  $q$, private.vector_order(m.dimensions, private.scan_exactly(me, m.name, array['entries'])), m.name)
   using v, me, entry_id, match_count;
 end
 $$;
@@ -523,13 +560,15 @@ begin
   $q$, case when m.name is null then
       'select null::text as source, null::uuid as id, null::double precision as distance where false'
     else pg_catalog.format($n$
-      select e.source_table::text as source, e.source_id as id,
-        e.embedding::extensions.vector(%1$s) operator(extensions.<=>) $4 as distance
+      select e.source_table::text as source, e.source_id as id, %1$s as distance
       from public.embeddings e
-      where e.model = %2$L and e.source_table = any ($2) and (e.user_id = $5 or e.chat_id = any ($10))
-      order by e.embedding::extensions.vector(%1$s) operator(extensions.<=>) $4
+      where e.model = %2$L and e.source_table = any ($2) and %3$s
+      order by %1$s
       limit $3
-    $n$, m.dimensions, m.name) end)
+    $n$, pg_catalog.replace(private.vector_order(m.dimensions,
+      private.scan_exactly(me, m.name, wanted) and cardinality(member_chats) = 0), '$1', '$4'), m.name,
+      case when cardinality(member_chats) = 0 then 'e.user_id = $5' else '(e.user_id = $5 or e.chat_id = any ($10))' end)
+    end)
   using terms, wanted, candidates, query_embedding::extensions.vector, me, full_text_weight, semantic_weight,
     rrf_k::double precision, match_count, member_chats;
 end

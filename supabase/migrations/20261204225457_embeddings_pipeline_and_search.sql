@@ -6,7 +6,7 @@
 --   private.embedding_jobs.available_at, private.embedding_jobs.created_at,
 --   private.embedding_jobs.updated_at.
 -- db:diff wrote CREATE EXTENSION as IF NOT EXISTS: a project may have enabled it already.
--- db:diff left out 32 pairs of statements that revoke and grant again the owner's own
+-- db:diff left out 34 pairs of statements that revoke and grant again the owner's own
 -- privileges: pg-delta lists them as the server it ran on has them, and on Postgres 17 (Supabase) a
 -- list from Postgres 15 would take MAINTAIN from the owner.
 
@@ -640,6 +640,25 @@ begin
 end
 $function$;
 
+CREATE OR REPLACE FUNCTION private.scan_exactly (
+  user_id uuid,
+  model   text,
+  sources text[]
+)
+  RETURNS boolean
+  LANGUAGE plpgsql
+  STABLE
+  SET search_path TO ''
+  AS $function$
+begin
+  return (select count(*) <= 10000 from (
+    select 1 from public.embeddings e
+    where e.user_id = scan_exactly.user_id and e.model = scan_exactly.model and e.source_table = any (sources)
+    limit 10001
+  ) x);
+end
+$function$;
+
 CREATE OR REPLACE FUNCTION private.search_model (
   query_embedding extensions.vector,
   model           text
@@ -690,6 +709,19 @@ begin
     'Embed the query with the active model (see get_embedding_models), or name the model.');
   return null;
 end
+$function$;
+
+CREATE OR REPLACE FUNCTION private.vector_order (
+  dimensions integer,
+  exact      boolean
+)
+  RETURNS text
+  LANGUAGE sql
+  IMMUTABLE
+  SET search_path TO ''
+  AS $function$
+  select case when exact then 'e.embedding operator(extensions.<=>) $1'
+    else pg_catalog.format('e.embedding::extensions.vector(%s) operator(extensions.<=>) $1', dimensions) end
 $function$;
 
 CREATE OR REPLACE FUNCTION private.wake_embedding_worker()
@@ -872,13 +904,15 @@ begin
   $q$, case when m.name is null then
       'select null::text as source, null::uuid as id, null::double precision as distance where false'
     else pg_catalog.format($n$
-      select e.source_table::text as source, e.source_id as id,
-        e.embedding::extensions.vector(%1$s) operator(extensions.<=>) $4 as distance
+      select e.source_table::text as source, e.source_id as id, %1$s as distance
       from public.embeddings e
-      where e.model = %2$L and e.source_table = any ($2) and (e.user_id = $5 or e.chat_id = any ($10))
-      order by e.embedding::extensions.vector(%1$s) operator(extensions.<=>) $4
+      where e.model = %2$L and e.source_table = any ($2) and %3$s
+      order by %1$s
       limit $3
-    $n$, m.dimensions, m.name) end)
+    $n$, pg_catalog.replace(private.vector_order(m.dimensions,
+      private.scan_exactly(me, m.name, wanted) and cardinality(member_chats) = 0), '$1', '$4'), m.name,
+      case when cardinality(member_chats) = 0 then 'e.user_id = $5' else '(e.user_id = $5 or e.chat_id = any ($10))' end)
+    end)
   using terms, wanted, candidates, query_embedding::extensions.vector, me, full_text_weight, semantic_weight,
     rrf_k::double precision, match_count, member_chats;
 end
@@ -1015,10 +1049,10 @@ begin
 
   return query execute pg_catalog.format($q$
     with nearest as materialized (
-      select e.source_id, e.embedding::extensions.vector(%1$s) operator(extensions.<=>) $1 as distance
+      select e.source_id, %1$s as distance
       from public.embeddings e
       where e.model = %2$L and e.source_table = 'entries' and e.user_id = $2
-      order by e.embedding::extensions.vector(%1$s) operator(extensions.<=>) $1
+      order by %1$s
       limit $3
     )
     select n.id, n.title::text, left(n.body_markdown, 200), n.facets::text[], n.occurred_at,
@@ -1027,7 +1061,7 @@ begin
     join public.entries n on n.id = s.source_id and n.deleted_at is null
     where 1 - s.distance >= $4
     order by s.distance, n.id
-  $q$, m.dimensions, m.name)
+  $q$, private.vector_order(m.dimensions, private.scan_exactly(p_user_id, m.name, array['entries'])), m.name)
   using query_embedding::extensions.vector, p_user_id, match_count, match_threshold;
 end
 $function$;
@@ -1511,17 +1545,17 @@ begin
 
   return query execute pg_catalog.format($q$
     with nearest as materialized (
-      select e.source_id, e.embedding::extensions.vector(%1$s) operator(extensions.<=>) $1 as distance
+      select e.source_id, %1$s as distance
       from public.embeddings e
       where e.model = %2$L and e.source_table = 'entries' and e.user_id = $2 and e.source_id <> $3
-      order by e.embedding::extensions.vector(%1$s) operator(extensions.<=>) $1
+      order by %1$s
       limit $4
     )
     select n.id, n.title::text, left(n.body_markdown, 200), n.facets::text[], n.occurred_at, 1 - s.distance
     from nearest s
     join public.entries n on n.id = s.source_id and n.deleted_at is null
     order by s.distance, n.id
-  $q$, m.dimensions, m.name)
+  $q$, private.vector_order(m.dimensions, private.scan_exactly(me, m.name, array['entries'])), m.name)
   using v, me, entry_id, match_count;
 end
 $function$;
@@ -3236,11 +3270,23 @@ GRANT EXECUTE ON FUNCTION "private"."require_service_role"(text) TO "service_rol
 
 REVOKE ALL ON FUNCTION "private"."run_embedding_schedule"() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION "private"."scan_exactly"(uuid, text, text[]) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."scan_exactly"(uuid, text, text[]) TO "authenticated";
+
+GRANT EXECUTE ON FUNCTION "private"."scan_exactly"(uuid, text, text[]) TO "service_role";
+
 REVOKE ALL ON FUNCTION "private"."search_model"(extensions.vector, text) FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION "private"."search_model"(extensions.vector, text) TO "authenticated";
 
 GRANT EXECUTE ON FUNCTION "private"."search_model"(extensions.vector, text) TO "service_role";
+
+REVOKE ALL ON FUNCTION "private"."vector_order"(integer, boolean) FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION "private"."vector_order"(integer, boolean) TO "authenticated";
+
+GRANT EXECUTE ON FUNCTION "private"."vector_order"(integer, boolean) TO "service_role";
 
 REVOKE ALL ON FUNCTION "private"."wake_embedding_worker"() FROM PUBLIC;
 
