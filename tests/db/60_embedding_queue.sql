@@ -4,7 +4,7 @@
 -- expiry, completion keyed by the lease (lease lost, superseded), backoff, the dead state and
 -- requeue, the status, wrong dimensions, and who may call what.
 begin;
-select plan(54);
+select plan(56);
 
 -- a 3-dimensional test model, active; the seeded local model disabled so that jobs are this one's
 select is((public.service_role_register_embedding_model('test-3d', 'openai', 'test-3d', 3)).name, 'test-3d',
@@ -222,6 +222,24 @@ select results_eq($$ select status from public.service_role_complete_embedding_j
 select ok((select (m -> 'jobs' ->> 'done')::integer >= 2 and m ? 'oldest_pending_seconds' and m ->> 'name' = 'test-3d'
   from jsonb_array_elements(public.get_embedding_status() -> 'models') m where m ->> 'name' = 'test-3d'),
   'get_embedding_status counts jobs by state per model');
+
+-- ------------------------------------------------------------------ two models side by side
+reset role;
+select public.service_role_update_embedding_model('use-lite', enabled => true);
+select tests.authenticate_as('alice');
+insert into t select 'two', (public.upsert_entry(facets => array['note'], title => 'Two models')) ->> 'id';
+reset role;
+select is((select array_agg(model order by model) from private.embedding_jobs where source_id = (select v::uuid from t where k = 'two')),
+  array['test-3d', 'use-lite'], 'with two models enabled, a new entry gets a job for each');
+select tests.authenticate_as_service_role();
+select count(*) from public.service_role_complete_embedding_jobs((
+  select jsonb_agg(jsonb_build_object('job_id', c.job_id, 'lease_token', c.lease_token, 'content_hash', c.content_hash,
+    'embedding', case when c.model = 'test-3d' then '[0, 1, 1]'::jsonb else to_jsonb(array_fill(0.5, array[512])) end))
+  from (select * from public.service_role_claim_embedding_jobs('test-3d') union all
+        select * from public.service_role_claim_embedding_jobs('use-lite')) c));
+select results_eq($$ select model, extensions.vector_dims(embedding) from public.embeddings
+  where source_id = (select v::uuid from t where k = 'two') order by model $$,
+  $$ values ('test-3d', 3), ('use-lite', 512) $$, 'and holds a vector of each model, side by side');
 
 -- ------------------------------------------------------------------ who may call what
 select tests.authenticate_as('alice');
