@@ -887,6 +887,106 @@ export type Database = {
           },
         ];
       };
+      "embedding_models": {
+        Row: {
+          "active": boolean;
+          "batch_size": number;
+          "created_at": string;
+          "description": string | null;
+          "dimensions": number;
+          "enabled": boolean;
+          "max_input_chars": number;
+          "name": string;
+          "options": NonNullable<Json>;
+          "provider": string;
+          "provider_model": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "active"?: boolean;
+          "batch_size"?: number;
+          "created_at"?: string;
+          "description"?: string | null;
+          "dimensions": number;
+          "enabled"?: boolean;
+          "max_input_chars"?: number;
+          "name": string;
+          "options"?: NonNullable<Json>;
+          "provider": string;
+          "provider_model": string;
+        };
+        Update: {
+          "active"?: boolean;
+          "batch_size"?: number;
+          "created_at"?: string;
+          "description"?: string | null;
+          "dimensions"?: number;
+          "enabled"?: boolean;
+          "max_input_chars"?: number;
+          "name"?: string;
+          "options"?: NonNullable<Json>;
+          "provider"?: string;
+          "provider_model"?: string;
+        };
+        Relationships: [];
+      };
+      "embeddings": {
+        Row: {
+          "agent_id": string | null;
+          "chat_id": string | null;
+          "chunk_index": number;
+          "content_hash": string;
+          "created_at": string;
+          "embedding": string;
+          "id": number;
+          "job_id": number;
+          "model": string;
+          "source_id": string;
+          "source_table": string;
+          "updated_at": string;
+          "user_id": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "agent_id"?: string | null;
+          "chat_id"?: string | null;
+          "chunk_index"?: number;
+          "content_hash": string;
+          "created_at"?: string;
+          "embedding": string;
+          "id"?: never;
+          "job_id": number;
+          "model": string;
+          "source_id": string;
+          "source_table": string;
+          "updated_at"?: string;
+          "user_id"?: string | null;
+        };
+        Update: {
+          "agent_id"?: string | null;
+          "chat_id"?: string | null;
+          "chunk_index"?: number;
+          "content_hash"?: string;
+          "created_at"?: string;
+          "embedding"?: string;
+          "id"?: never;
+          "job_id"?: number;
+          "model"?: string;
+          "source_id"?: string;
+          "source_table"?: string;
+          "updated_at"?: string;
+          "user_id"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "embeddings_model_fkey";
+            columns: ["model"];
+            isOneToOne: false;
+            referencedRelation: "embedding_models";
+            referencedColumns: ["name"];
+          },
+        ];
+      };
       "entities": {
         Row: {
           "client_id": string | null;
@@ -3123,6 +3223,29 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "get_embedding_models": {
+        Args: Record<PropertyKey, never>;
+        Returns: {
+          "active": boolean;
+          "batch_size": number;
+          "created_at": string;
+          "description": string | null;
+          "dimensions": number;
+          "enabled": boolean;
+          "max_input_chars": number;
+          "name": string;
+          "options": NonNullable<Json>;
+          "provider": string;
+          "provider_model": string;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "embedding_models";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
+      "get_embedding_status": { Args: Record<PropertyKey, never>; Returns: Json };
       "get_entry": { Args: { "entry_id": string }; Returns: Json };
       "get_habit_stats": { Args: { "from"?: string; "habit_id": string; "to"?: string }; Returns: Json };
       "get_message_siblings": {
@@ -3248,6 +3371,25 @@ export type Database = {
           to: "artifacts";
           isOneToOne: true;
           isSetofReturn: false;
+        };
+      };
+      "hybrid_search": {
+        Args: {
+          "full_text_weight"?: number;
+          "match_count"?: number;
+          "model"?: string;
+          "query_embedding"?: string;
+          "query_text": string;
+          "rrf_k"?: number;
+          "semantic_weight"?: number;
+          "sources"?: (string)[];
+        };
+        Returns: Database["public"]["CompositeTypes"]["hybrid_search_hit"][];
+        SetofOptions: {
+          from: "*";
+          to: "hybrid_search_hit";
+          isOneToOne: false;
+          isSetofReturn: true;
         };
       };
       "ingest_document": {
@@ -3697,6 +3839,22 @@ export type Database = {
         };
         Returns: Json;
       };
+      "match_document_chunks": {
+        Args: {
+          "agent_id"?: string;
+          "match_count"?: number;
+          "match_threshold"?: number;
+          "model"?: string;
+          "query_embedding": string;
+        };
+        Returns: Database["public"]["CompositeTypes"]["document_chunk_match"][];
+        SetofOptions: {
+          from: "*";
+          to: "document_chunk_match";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
       "merge_entities": {
         Args: { "from_id": string; "into_id": string };
         Returns: {
@@ -3816,6 +3974,7 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "requeue_dead_embedding_jobs": { Args: { "model"?: string }; Returns: number };
       "restore_entry": {
         Args: { "entry_id": string };
         Returns: {
@@ -3882,12 +4041,39 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "search_entries": {
+        Args: {
+          "match_count"?: number;
+          "match_threshold"?: number;
+          "model"?: string;
+          "p_user_id"?: string;
+          "query_embedding": string;
+        };
+        Returns: Database["public"]["CompositeTypes"]["entry_search_hit"][];
+        SetofOptions: {
+          from: "*";
+          to: "entry_search_hit";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
       "search_messages": {
         Args: { "chat_id"?: string; "limit"?: number; "query": string };
         Returns: Database["public"]["CompositeTypes"]["message_search_hit"][];
         SetofOptions: {
           from: "*";
           to: "message_search_hit";
+          isOneToOne: false;
+          isSetofReturn: true;
+        };
+      };
+      "service_role_backfill_embeddings": { Args: { "max_rows"?: number; "restart"?: boolean }; Returns: Json };
+      "service_role_claim_embedding_jobs": {
+        Args: { "batch_size"?: number; "lease_seconds"?: number; "model": string };
+        Returns: Database["public"]["CompositeTypes"]["embedding_job_claim"][];
+        SetofOptions: {
+          from: "*";
+          to: "embedding_job_claim";
           isOneToOne: false;
           isSetofReturn: true;
         };
@@ -3901,7 +4087,22 @@ export type Database = {
           "object_name": string;
         }[];
       };
+      "service_role_complete_embedding_jobs": {
+        Args: { "results": Json };
+        Returns: {
+          "job_id": number;
+          "status": string;
+        }[];
+      };
       "service_role_end_stale_voice_sessions": { Args: { "max_age"?: string }; Returns: number };
+      "service_role_fail_embedding_jobs": {
+        Args: { "failures": Json };
+        Returns: {
+          "available_at": string;
+          "job_id": number;
+          "status": string;
+        }[];
+      };
       "service_role_find_orphaned_files": {
         Args: { "limit"?: number };
         Returns: {
@@ -3924,6 +4125,66 @@ export type Database = {
       };
       "service_role_purge_expired_chats": { Args: Record<PropertyKey, never>; Returns: number };
       "service_role_purge_sync_mutations": { Args: Record<PropertyKey, never>; Returns: number };
+      "service_role_register_embedding_model": {
+        Args: {
+          "batch_size"?: number;
+          "description"?: string;
+          "dimensions": number;
+          "enabled"?: boolean;
+          "max_input_chars"?: number;
+          "name": string;
+          "options"?: Json;
+          "provider": string;
+          "provider_model": string;
+        };
+        Returns: {
+          "active": boolean;
+          "batch_size": number;
+          "created_at": string;
+          "description": string | null;
+          "dimensions": number;
+          "enabled": boolean;
+          "max_input_chars": number;
+          "name": string;
+          "options": NonNullable<Json>;
+          "provider": string;
+          "provider_model": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "embedding_models";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "service_role_update_embedding_model": {
+        Args: {
+          "active"?: boolean;
+          "batch_size"?: number;
+          "enabled"?: boolean;
+          "max_input_chars"?: number;
+          "name": string;
+        };
+        Returns: {
+          "active": boolean;
+          "batch_size": number;
+          "created_at": string;
+          "description": string | null;
+          "dimensions": number;
+          "enabled": boolean;
+          "max_input_chars": number;
+          "name": string;
+          "options": NonNullable<Json>;
+          "provider": string;
+          "provider_model": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "embedding_models";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "set_attachment_processing": {
         Args: { "attachment_id": string; "result"?: Json; "status": string };
         Returns: Json;
@@ -4021,6 +4282,16 @@ export type Database = {
           to: "chat_share_token";
           isOneToOne: true;
           isSetofReturn: false;
+        };
+      };
+      "similar_entries": {
+        Args: { "entry_id": string; "match_count"?: number; "model"?: string };
+        Returns: Database["public"]["CompositeTypes"]["entry_search_hit"][];
+        SetofOptions: {
+          from: "*";
+          to: "entry_search_hit";
+          isOneToOne: false;
+          isSetofReturn: true;
         };
       };
       "start_timer": {
@@ -4374,6 +4645,46 @@ export type Database = {
         "chat_id": string | null;
         "up_to_message_id": string | null;
         "expires_at": string | null;
+      };
+      "document_chunk_match": {
+        "id": string | null;
+        "document_id": string | null;
+        "document_title": string | null;
+        "heading_path": (string)[] | null;
+        "content": string | null;
+        "agent_id": string | null;
+        "similarity": number | null;
+      };
+      "embedding_job_claim": {
+        "job_id": number | null;
+        "lease_token": string | null;
+        "source_table": string | null;
+        "source_id": string | null;
+        "chunk_index": number | null;
+        "model": string | null;
+        "content": string | null;
+        "content_hash": string | null;
+        "unchanged": boolean | null;
+        "attempts": number | null;
+      };
+      "entry_search_hit": {
+        "id": string | null;
+        "title": string | null;
+        "snippet": string | null;
+        "facets": (string)[] | null;
+        "occurred_at": string | null;
+        "similarity": number | null;
+      };
+      "hybrid_search_hit": {
+        "source": string | null;
+        "id": string | null;
+        "title": string | null;
+        "snippet": string | null;
+        "parent_id": string | null;
+        "created_at": string | null;
+        "full_text_rank": number | null;
+        "semantic_rank": number | null;
+        "score": number | null;
       };
       "message_search_hit": {
         "chat_id": string | null;

@@ -13,6 +13,7 @@ import { loadKeys } from "../gateway/keys.ts";
 import { type Gateway, startGateway } from "../gateway/server.ts";
 import { startScheduler } from "../db/scheduler.ts";
 import { join } from "node:path";
+import { localSecrets, type NetWorker, putLocalSecrets, startNetWorker } from "../db/net-worker.ts";
 
 /** The demo login seeds/01_demo_user.sql creates. */
 const DEMO = { email: "demo@parley.local", password: "parley-demo-password" };
@@ -44,8 +45,9 @@ try {
   Deno.exit(1);
 }
 
+let platform: "applied" | "supabase" = "applied";
 try {
-  await prepareDatabase(engine, log);
+  ({ platform } = await prepareDatabase(engine, log));
 } catch (e) {
   console.error(
     `\nparley: ${e instanceof MigrationError ? "migration failed" : "database setup failed"}\n${(e as Error).message}`,
@@ -97,6 +99,15 @@ try {
   Deno.exit(1);
 }
 
+// pg_net and Vault as a project has them (sql/platform/): the local Vault holds where functions are
+// reached and the service key, which scheduled SQL reads to call a function; the net worker performs
+// the requests it queues.
+let net: NetWorker | null = null;
+if (platform === "applied") {
+  await putLocalSecrets(engine.db, localSecrets(gateway.url, gateway.keys.serviceRoleKey));
+  net = startNetWorker(engine, log);
+}
+
 const [demo] = await engine.db.query<{ found: boolean }>(
   "select exists (select 1 from auth.users where email = $1) as found",
   [DEMO.email],
@@ -127,6 +138,7 @@ Press Ctrl-C to stop.`);
 const shutdown = async () => {
   console.log("\nParley: stopping");
   scheduler.stop();
+  await net?.stop().catch((e) => console.error(`parley: ${(e as Error).message}`));
   await gateway.stop().catch((e) => console.error(`parley: ${(e as Error).message}`));
   await engine.stop();
   Deno.exit(0);

@@ -39,6 +39,7 @@ export const REFERENCE_TABLES: readonly ReferenceTable[] = [
   { table: "public.plans", key: ["plan"] },
   { table: "public.plan_limits", key: ["plan", "kind"] },
   { table: "public.usage_prices", key: ["kind", "model", "effective_from"] },
+  { table: "public.embedding_models", key: ["name"], ignore: ["created_at"] },
 ];
 
 /** kind + name → detail, e.g. "function private.now()" → its definition, owner and ACL. */

@@ -240,11 +240,16 @@ insert into private.scheduled_jobs (name, schedule, command, description) values
 -- db:diff: after changes to private.scheduled_jobs
 -- Schedules the jobs with pg_cron where it is installed (or can be, in cron.database_name). pg_cron
 -- before 1.5 (Debian bookworm's 1.4) has no 'N seconds' schedules: those jobs run every minute there.
+-- Jobs call Edge Functions through pg_net (175_edge_function_calls.sql): enabled where the project
+-- has it (the local stack has a stand-in of its schema, sql/platform/60_net.sql).
 do $$
 declare
   job record;
   has_seconds boolean;
 begin
+  if to_regnamespace('net') is null and exists (select 1 from pg_catalog.pg_available_extensions where name = 'pg_net') then
+    create extension if not exists pg_net;
+  end if;
   if to_regnamespace('cron') is null
     and exists (select 1 from pg_catalog.pg_available_extensions where name = 'pg_cron')
     and pg_catalog.current_setting('cron.database_name', true) = pg_catalog.current_database() then

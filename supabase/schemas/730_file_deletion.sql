@@ -360,3 +360,31 @@ comment on function public.service_role_find_orphaned_files(integer) is
   'deletion) and attachments whose object is gone, oldest first, at most "limit" (1..10000, default 1000) of each. '
   'Rows {kind (object_without_attachment | attachment_without_object), bucket_id, object_name, object_id, '
   'attachment_id, size_bytes, created_at}. Errors: 22023 (400) bad limit.';
+
+-- The scheduled job: the files-janitor function called (private.invoke_edge_function) when a
+-- deletion is due, and nothing sent otherwise. Returns pg_net's request id, or null.
+create function private.run_files_janitor_schedule()
+returns bigint
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  clock timestamptz := private.now();
+begin
+  if not exists (
+    select 1 from public.file_deletion_jobs j
+    where j.status in ('pending', 'running') and j.not_before <= clock
+      and (j.status = 'pending' or j.lease_expires_at <= clock)
+  ) then
+    return null;
+  end if;
+  return private.invoke_edge_function('files-janitor');
+end
+$$;
+comment on function private.run_files_janitor_schedule() is
+  'Scheduled every minute: calls the files-janitor function when a file deletion is due; returns the request id or null.';
+
+insert into private.scheduled_jobs (name, schedule, command, description) values
+  ('parley-files-janitor', '* * * * *', 'select private.run_files_janitor_schedule()',
+   'Calls the files-janitor function (net.http_post) when Storage objects are due for deletion.');

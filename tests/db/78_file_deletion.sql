@@ -3,7 +3,7 @@
 -- with backoff; a chat's deletion queues the files linked only to it, an entry's deletion queues
 -- its files after a grace period that restore_entry cancels; orphans are found.
 begin;
-select plan(32);
+select plan(36);
 
 select has_table('public', 'file_deletion_jobs', 'the queue exists');
 select ok(not has_table_privilege('authenticated', 'public.file_deletion_jobs', 'select'), 'users cannot read the queue');
@@ -45,6 +45,19 @@ select results_eq($$ select bucket_id, object_name, reason, status, attempts fro
   $$ values ('attachments', current_setting('t.alice') || '/f1.txt', 'attachment_deleted', 'pending', 0) $$,
   'the object is queued, once');
 
+-- ------------------------------------------------------------------ the schedule calls the janitor
+reset role;
+delete from vault.secrets where name in ('project_url', 'service_role_key');
+select vault.create_secret('http://127.0.0.1:54321', 'project_url');
+select vault.create_secret('service-key', 'service_role_key');
+select ok(private.run_files_janitor_schedule() is not null, 'a due deletion: the scheduled job calls the janitor');
+select results_eq($$ select method, url, headers ->> 'Authorization' from net.http_request_queue order by id desc limit 1 $$,
+  $$ values ('POST', 'http://127.0.0.1:54321/functions/v1/files-janitor', 'Bearer service-key') $$,
+  'net.http_post to the files-janitor function with the service key from Vault');
+select is((select command from private.scheduled_jobs where name = 'parley-files-janitor'),
+  'select private.run_files_janitor_schedule()', 'every minute');
+select tests.authenticate_as_service_role();
+
 -- ------------------------------------------------------------------ claim, finish, retry
 select results_eq($$ select object_name, attempts from public.service_role_claim_file_deletions(10, 60) $$,
   $$ values (current_setting('t.alice') || '/f1.txt', 1) $$, 'the janitor claims it');
@@ -65,6 +78,9 @@ select results_eq($$ select status from public.service_role_finish_file_deletion
   $$ values ('done') $$, 'removed through the Storage API, then reported: done');
 select is_empty($$ select * from public.service_role_finish_file_deletions(array(select id from public.file_deletion_jobs)) $$,
   'a second report changes nothing');
+reset role;
+select is(private.run_files_janitor_schedule(), null, 'nothing due: no call');
+select tests.authenticate_as_service_role();
 
 -- a janitor that died after removing the object: the lease runs out, the claim settles it
 select tests.authenticate_as('alice');

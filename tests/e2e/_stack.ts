@@ -18,6 +18,8 @@ import { readSupabaseConfig, type SupabaseConfig } from "../../stack/cli/config.
 import { freePort, TEST_HELPERS } from "../../stack/paths.ts";
 import { type Gateway, type GatewayOptions, startGateway } from "../../stack/gateway/server.ts";
 import { loadKeys } from "../../stack/gateway/keys.ts";
+import { type Scheduler, startScheduler } from "../../stack/db/scheduler.ts";
+import { localSecrets, type NetWorker, putLocalSecrets, startNetWorker } from "../../stack/db/net-worker.ts";
 
 export interface TestStack {
   /** The gateway's URL (what createClient takes). */
@@ -42,6 +44,12 @@ export interface TestStackOptions {
   gateway?: Partial<Omit<GatewayOptions, "engine" | "keys" | "config">>;
   /** Runs once the stack is up (e.g. creates the SQL a test needs, as the postgres superuser). */
   setup?: (stack: TestStack) => Promise<void>;
+  /**
+   * Also what `npm start` runs beside the gateway: the scheduler of private.scheduled_jobs (where
+   * pg_cron does not run them), the local Vault's project_url and service_role_key, and the net
+   * worker performing net.http_post's requests.
+   */
+  services?: boolean;
 }
 
 export async function startTestStack(kind: EngineKind, options: TestStackOptions = {}): Promise<TestStack> {
@@ -61,6 +69,11 @@ export async function startTestStack(kind: EngineKind, options: TestStackOptions
       log: Deno.env.get("PARLEY_TEST_LOG") ? (line) => console.error(`[gateway] ${line}`) : undefined,
       ...options.gateway,
     });
+    let services: { scheduler: Scheduler; net: NetWorker } | null = null;
+    if (options.services) {
+      await putLocalSecrets(engine.db, localSecrets(gateway.url, keys.serviceRoleKey));
+      services = { scheduler: startScheduler(engine), net: startNetWorker(engine) };
+    }
     const stack: TestStack = {
       url: gateway.url,
       anonKey: keys.anonKey,
@@ -70,6 +83,8 @@ export async function startTestStack(kind: EngineKind, options: TestStackOptions
       engine,
       gateway,
       async stop() {
+        services?.scheduler.stop();
+        await services?.net.stop().catch(() => {});
         await gateway.stop().catch(() => {});
         await engine.stop();
       },
