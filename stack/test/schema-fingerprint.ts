@@ -30,6 +30,14 @@ export const REFERENCE_TABLES: readonly ReferenceTable[] = [
   { table: "public.model_prices", key: ["model", "effective_from"] },
   { table: "private.scheduled_jobs", key: ["name"] },
   { table: "public.themes", key: ["name"], ignore: ["id", "created_at"] },
+  { table: "public.prompts", key: ["name"], ignore: ["created_by", "created_at", "updated_at"] },
+  { table: "public.prompt_versions", key: ["prompt_name", "version"], ignore: ["id", "created_by", "created_at"] },
+  {
+    table: "public.prompt_labels",
+    where: "label = 'production'",
+    key: ["prompt_name", "label", "variant"],
+    ignore: ["moved_by", "moved_at"],
+  },
 ];
 
 /** kind + name → detail, e.g. "function private.now()" → its definition, owner and ACL. */
