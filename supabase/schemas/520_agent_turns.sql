@@ -25,6 +25,7 @@ declare
   parent public.messages;
   existing public.messages;
   message public.chat_message;
+  chat jsonb;
 begin
   if service_role_begin_reply.chat_id is null or service_role_begin_reply.parent_id is null then
     perform private.invalid_parameter('chat_id and parent_id are required');
@@ -33,6 +34,15 @@ begin
   if not found or parent.chat_id <> service_role_begin_reply.chat_id then
     perform private.invalid_parameter('parent_id is not a message of this chat');
   end if;
+  -- What the agent's prompt says about the chat: its title, its own agent, its project.
+  select pg_catalog.jsonb_build_object('id', c.id, 'title', c.title, 'agent', a.name, 'project',
+      case when p.id is not null then pg_catalog.jsonb_build_object('id', p.id, 'name', p.name, 'description',
+        p.description, 'category', p.category, 'goal', p.goal, 'target_budget', p.target_budget, 'currency', p.currency) end)
+    into chat
+  from public.chats c
+  left join public.agents a on a.id = c.agent_id
+  left join public.projects p on p.id = c.project_id
+  where c.id = service_role_begin_reply.chat_id;
   -- The answer is keyed by its parent (client_message_id reply:<parent id>), so the same message
   -- sent again (a retried request, a replayed client_message_id) finds the answer under way or done
   -- instead of running the agents again.
@@ -44,7 +54,7 @@ begin
       perform private.invalid_parameter(pg_catalog.format('%s is taken by a %s message of this chat', reply_key,
         message.role), 'client_message_id values starting with reply: are the agents''.');
     end if;
-    return pg_catalog.jsonb_build_object('created', false, 'message', message);
+    return pg_catalog.jsonb_build_object('created', false, 'message', message, 'chat', chat);
   end if;
   message := public.append_message(service_role_begin_reply.chat_id, 'assistant', '', service_role_begin_reply.parent_id,
     agent_name => service_role_begin_reply.agent_name, agent_model => service_role_begin_reply.agent_model,
@@ -56,14 +66,16 @@ begin
   end if;
   -- made by this call, or by a concurrent one that got there first (append_message returns theirs,
   -- whose row has their transaction's time)
-  return pg_catalog.jsonb_build_object('created', message.created_at = pg_catalog.now(), 'message', message);
+  return pg_catalog.jsonb_build_object('created', message.created_at = pg_catalog.now(), 'message', message, 'chat', chat);
 end
 $$;
 grant execute on function public.service_role_begin_reply(uuid, uuid, text, text, text, jsonb) to service_role;
 comment on function public.service_role_begin_reply(uuid, uuid, text, text, text, jsonb) is
   'Service role only (the chat function): the placeholder of the assistant''s answer to parent_id, an assistant '
   'message with status streaming and empty content under it (client_message_id reply:<parent_id>), created once: '
-  'calling again returns the same message, under way or finished. Returns {created, message: <chat_message>}. '
+  'calling again returns the same message, under way or finished. Returns {created, message: <chat_message>, chat: '
+  '{id, title, agent (the chat''s agent''s name), project: {id, name, description, category, goal, target_budget, '
+  'currency} or null}}. '
   'Errors: 22023 (400) parent_id not a message of the chat; PT404 (404) no such chat.';
 
 -- RPC: the answer, finished.
@@ -112,12 +124,14 @@ begin
     return private.chat_message(message);
   end if;
 
-  if service_role_finish_reply.runs is not null then
+  if pg_catalog.jsonb_typeof(service_role_finish_reply.runs) = 'array' and pg_catalog.jsonb_array_length(service_role_finish_reply.runs) > 0 then
     recorded := public.service_role_record_prompt_runs((
       select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('chat_id', message.chat_id, 'message_id', message.id,
         'user_id', message.chat_owner_id) || e.value order by e.ordinality)
       from pg_catalog.jsonb_array_elements(service_role_finish_reply.runs) with ordinality e));
     select pg_catalog.sum(r.cost_usd) into cost from public.prompt_runs r where r.message_id = message.id;
+  elsif service_role_finish_reply.runs is not null and pg_catalog.jsonb_typeof(service_role_finish_reply.runs) <> 'array' then
+    perform private.invalid_parameter('runs must be a JSON array');
   end if;
 
   update public.messages m

@@ -3,7 +3,7 @@
 -- billed counts, chat counters, prompt runs and their cost, an error kept as an error), artifacts
 -- linked to the answer while it streams; users cannot call either.
 begin;
-select plan(24);
+select plan(25);
 
 select function_privs_are('public', 'service_role_begin_reply', array['uuid', 'uuid', 'text', 'text', 'text', 'jsonb'],
   'authenticated', array[]::text[], 'users cannot begin replies');
@@ -25,6 +25,8 @@ select tests.authenticate_as_service_role();
 select set_config('t.r', public.service_role_begin_reply(current_setting('t.chat')::uuid, current_setting('t.q')::uuid,
   'bom_generator', 'openai/gpt-4o', 'bom')::text, true);
 select is((current_setting('t.r')::jsonb ->> 'created')::boolean, true, 'begin_reply: a placeholder');
+select is(current_setting('t.r')::jsonb -> 'chat' -> 'project' ->> 'name', 'Weather station',
+  'with what the agent''s prompt tells of the chat: its project');
 select results_eq(format($$ select role::text, status::text, content::text, parent_id, agent_name::text, client_message_id::text
   from public.messages where id = %L $$, current_setting('t.r')::jsonb -> 'message' ->> 'id'),
   format($$ values ('assistant', 'streaming', '', %L::uuid, 'bom_generator', %L) $$, current_setting('t.q'),

@@ -919,6 +919,7 @@ declare
   parent public.messages;
   existing public.messages;
   message public.chat_message;
+  chat jsonb;
 begin
   if service_role_begin_reply.chat_id is null or service_role_begin_reply.parent_id is null then
     perform private.invalid_parameter('chat_id and parent_id are required');
@@ -927,6 +928,15 @@ begin
   if not found or parent.chat_id <> service_role_begin_reply.chat_id then
     perform private.invalid_parameter('parent_id is not a message of this chat');
   end if;
+  -- What the agent's prompt says about the chat: its title, its own agent, its project.
+  select pg_catalog.jsonb_build_object('id', c.id, 'title', c.title, 'agent', a.name, 'project',
+      case when p.id is not null then pg_catalog.jsonb_build_object('id', p.id, 'name', p.name, 'description',
+        p.description, 'category', p.category, 'goal', p.goal, 'target_budget', p.target_budget, 'currency', p.currency) end)
+    into chat
+  from public.chats c
+  left join public.agents a on a.id = c.agent_id
+  left join public.projects p on p.id = c.project_id
+  where c.id = service_role_begin_reply.chat_id;
   -- The answer is keyed by its parent (client_message_id reply:<parent id>), so the same message
   -- sent again (a retried request, a replayed client_message_id) finds the answer under way or done
   -- instead of running the agents again.
@@ -938,7 +948,7 @@ begin
       perform private.invalid_parameter(pg_catalog.format('%s is taken by a %s message of this chat', reply_key,
         message.role), 'client_message_id values starting with reply: are the agents''.');
     end if;
-    return pg_catalog.jsonb_build_object('created', false, 'message', message);
+    return pg_catalog.jsonb_build_object('created', false, 'message', message, 'chat', chat);
   end if;
   message := public.append_message(service_role_begin_reply.chat_id, 'assistant', '', service_role_begin_reply.parent_id,
     agent_name => service_role_begin_reply.agent_name, agent_model => service_role_begin_reply.agent_model,
@@ -950,7 +960,7 @@ begin
   end if;
   -- made by this call, or by a concurrent one that got there first (append_message returns theirs,
   -- whose row has their transaction's time)
-  return pg_catalog.jsonb_build_object('created', message.created_at = pg_catalog.now(), 'message', message);
+  return pg_catalog.jsonb_build_object('created', message.created_at = pg_catalog.now(), 'message', message, 'chat', chat);
 end
 $function$;
 
@@ -999,12 +1009,14 @@ begin
     return private.chat_message(message);
   end if;
 
-  if service_role_finish_reply.runs is not null then
+  if pg_catalog.jsonb_typeof(service_role_finish_reply.runs) = 'array' and pg_catalog.jsonb_array_length(service_role_finish_reply.runs) > 0 then
     recorded := public.service_role_record_prompt_runs((
       select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('chat_id', message.chat_id, 'message_id', message.id,
         'user_id', message.chat_owner_id) || e.value order by e.ordinality)
       from pg_catalog.jsonb_array_elements(service_role_finish_reply.runs) with ordinality e));
     select pg_catalog.sum(r.cost_usd) into cost from public.prompt_runs r where r.message_id = message.id;
+  elsif service_role_finish_reply.runs is not null and pg_catalog.jsonb_typeof(service_role_finish_reply.runs) <> 'array' then
+    perform private.invalid_parameter('runs must be a JSON array');
   end if;
 
   update public.messages m
@@ -1376,7 +1388,7 @@ COMMENT ON FUNCTION "public"."list_prompt_versions"(text) IS 'The versions of a 
 
 COMMENT ON FUNCTION "public"."rollback_prompt"(text, text, text, integer) IS 'Prompt admins (editors for labels other than production), the service role: moves the label (default production) of the variant (provider default base, tier) back to the version it pointed at before its latest move that has not been undone: rolling back twice goes two moves back. Recorded in the label history as a rollback. Returns {name, label, variant, version (now), previous_version, moved}. Errors: PT404 (404) no such label; PT409 (409) no earlier version to go back to; 42501 (403) not allowed; anon is denied (401).';
 
-COMMENT ON FUNCTION "public"."service_role_begin_reply"(uuid, uuid, text, text, text, jsonb) IS 'Service role only (the chat function): the placeholder of the assistant''s answer to parent_id, an assistant message with status streaming and empty content under it (client_message_id reply:<parent_id>), created once: calling again returns the same message, under way or finished. Returns {created, message: <chat_message>}. Errors: 22023 (400) parent_id not a message of the chat; PT404 (404) no such chat.';
+COMMENT ON FUNCTION "public"."service_role_begin_reply"(uuid, uuid, text, text, text, jsonb) IS 'Service role only (the chat function): the placeholder of the assistant''s answer to parent_id, an assistant message with status streaming and empty content under it (client_message_id reply:<parent_id>), created once: calling again returns the same message, under way or finished. Returns {created, message: <chat_message>, chat: {id, title, agent (the chat''s agent''s name), project: {id, name, description, category, goal, target_budget, currency} or null}}. Errors: 22023 (400) parent_id not a message of the chat; PT404 (404) no such chat.';
 
 COMMENT ON FUNCTION "public"."service_role_finish_reply"(uuid, text, text, text, text, text, integer, integer, integer, jsonb, jsonb, jsonb) IS 'Service role only (the chat function): finishes an answer begun by service_role_begin_reply, once: content, status complete, error (what went wrong in metadata.error and parts; a partial text stays as content, never as complete) or cancelled, agent, model, intent, token counts (billed: usage_source service, added to the chat''s counters), latency, parts, metadata (merged) and runs, the turn''s model calls (as service_role_record_prompt_runs takes them; chat_id, message_id and user_id default to the message''s), whose summed cost becomes metadata.cost_usd. An answer already finished is returned as it is and nothing is written. Returns the message (chat_message). Errors: 22023 (400) invalid argument; PT404 (404) no such message.';
 
