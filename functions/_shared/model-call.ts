@@ -21,6 +21,7 @@
  * the run says so (`metadata.usage_estimated`).
  */
 import type OpenAI from "openai";
+import type { EnvSource } from "./env.ts";
 import { HttpError } from "./errors.ts";
 import { providerError } from "./openai.ts";
 import { estimateTokens, type PromptVersion } from "./prompts.ts";
@@ -92,6 +93,19 @@ export interface ModelCallsOptions {
   timeoutMs?: number;
   /** Retries of the SDK for 408/409/429/5xx before any answer arrived (default: the SDK's, 2). */
   maxRetries?: number;
+}
+
+/**
+ * PARLEY_MODEL_TIMEOUT_MS (the wait for an answer, its first token and each next chunk) and
+ * PARLEY_MODEL_MAX_RETRIES (the SDK's retries), when set to non-negative integers.
+ */
+export function readModelSettings(source: EnvSource = Deno.env): { timeoutMs?: number; maxRetries?: number } {
+  const number = (name: string) => {
+    const text = source.get(name)?.trim();
+    const n = text ? Number(text) : NaN;
+    return Number.isInteger(n) && n >= 0 ? n : undefined;
+  };
+  return { timeoutMs: number("PARLEY_MODEL_TIMEOUT_MS"), maxRetries: number("PARLEY_MODEL_MAX_RETRIES") };
 }
 
 type Messages = OpenAI.Chat.Completions.ChatCompletionMessageParam[];

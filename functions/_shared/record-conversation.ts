@@ -89,7 +89,7 @@ export function recordConversation(
       let code: string | null = null;
       let message: string;
       try {
-        const result = await db.rpc("record_conversation", turn as RpcArgs<"record_conversation">);
+        const result = await db.rpc("record_conversation", turn as unknown as RpcArgs<"record_conversation">);
         if (!result.error) return result.data as RecordedConversation;
         status = result.status;
         code = result.error.code ?? null;

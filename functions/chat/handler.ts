@@ -42,9 +42,10 @@
  */
 import { z } from "zod";
 import type OpenAI from "openai";
-import { type ConfigError, type EnvSource, requireEnv } from "../_shared/env.ts";
+import { type ConfigError, requireEnv } from "../_shared/env.ts";
 import { endpoint, HttpError } from "../_shared/errors.ts";
 import { type KnowledgeSource, searchKnowledge } from "../_shared/knowledge.ts";
+import { readModelSettings } from "../_shared/model-call.ts";
 import { openaiClient, type OpenAIEnv, readOpenAIEnv } from "../_shared/openai.ts";
 import { unwrap } from "../_shared/postgrest.ts";
 import { sseResponse } from "../_shared/sse.ts";
@@ -72,16 +73,6 @@ export interface ChatOptions {
   /** How long a replay waits for an answer under way (default 120 s). */
   replayWaitMs?: number;
   now?: () => Date;
-}
-
-/** PARLEY_MODEL_TIMEOUT_MS and PARLEY_MODEL_MAX_RETRIES, when set to numbers. */
-export function readModelSettings(source: EnvSource = Deno.env): Pick<ChatOptions, "timeoutMs" | "maxRetries"> {
-  const number = (name: string) => {
-    const text = source.get(name)?.trim();
-    const n = text ? Number(text) : NaN;
-    return Number.isInteger(n) && n >= 0 ? n : undefined;
-  };
-  return { timeoutMs: number("PARLEY_MODEL_TIMEOUT_MS"), maxRetries: number("PARLEY_MODEL_MAX_RETRIES") };
 }
 
 export function makeChat(options: ChatOptions) {
