@@ -164,7 +164,7 @@ export function makeChat(options: ChatOptions) {
           knowledge,
           timeoutMs: options.timeoutMs ?? 60_000,
           maxRetries: options.maxRetries,
-          defaultModel: options.openai.defaultModel,
+          openaiEnv: options.openai,
           chat: begun.chat,
           userMessage,
           reply: begun.message,

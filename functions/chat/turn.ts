@@ -17,6 +17,7 @@
 import type OpenAI from "openai";
 import { HttpError } from "../_shared/errors.ts";
 import { type ModelCallError, ModelCalls } from "../_shared/model-call.ts";
+import { modelFor, type OpenAIEnv } from "../_shared/openai.ts";
 import { unwrap } from "../_shared/postgrest.ts";
 import { getPrompt, modelSettings, type PromptVersion, renderTemplate } from "../_shared/prompts.ts";
 import type { KnowledgeHit, KnowledgeSource } from "../_shared/knowledge.ts";
@@ -68,7 +69,8 @@ export interface Turn {
   /** Model timeout and retries. */
   timeoutMs: number;
   maxRetries?: number;
-  defaultModel: string | null;
+  /** The provider's settings (OPENAI_DEFAULT_MODEL for versions that name no model). */
+  openaiEnv: OpenAIEnv;
   chat: ChatInfo;
   userMessage: ChatMessage;
   reply: ChatMessage;
@@ -114,12 +116,7 @@ export async function runTurn(sse: SseWriter, t: Turn): Promise<void> {
     intent ??= profile.intent;
     prompt = await agentPrompt!;
     const settings = modelSettings(prompt);
-    const model = prompt.model ?? t.defaultModel;
-    if (!model) {
-      throw new HttpError(503, "No model is configured: name one in the prompt version or set OPENAI_DEFAULT_MODEL", {
-        code: "PROVIDER_NOT_CONFIGURED",
-      });
-    }
+    const model = modelFor(t.openaiEnv, prompt.model);
     const system = renderTemplate(prompt, await variables(t, agent, prompt));
 
     // context: artifacts up to half the budget, knowledge a fifth, the history the rest
@@ -218,7 +215,7 @@ export async function runTurn(sse: SseWriter, t: Turn): Promise<void> {
     content,
     status: failure ? "error" : "complete",
     agent_name: agent?.name ?? undefined,
-    agent_model: prompt?.model ?? t.defaultModel ?? undefined,
+    agent_model: prompt?.model ?? t.openaiEnv.defaultModel ?? undefined,
     intent: intent ?? undefined,
     input_tokens: calls.runs.length ? inputTokens : undefined,
     output_tokens: calls.runs.length ? outputTokens : undefined,
@@ -294,12 +291,7 @@ async function routeTurn(
   history: History,
 ): Promise<{ agent: AgentRow; intent: string; reason: string }> {
   const settings = modelSettings(prompt);
-  const model = prompt.model ?? t.defaultModel;
-  if (!model) {
-    throw new HttpError(503, "No model is configured: name one in the prompt version or set OPENAI_DEFAULT_MODEL", {
-      code: "PROVIDER_NOT_CONFIGURED",
-    });
-  }
+  const model = modelFor(t.openaiEnv, prompt.model);
   const routable = t.agents.filter((a) => a.owner_id === null && (ROUTABLE as readonly string[]).includes(a.name));
   const system = renderTemplate(prompt, {
     agents: routable.map((a) => `- ${a.name}: ${a.description ?? a.display_name}`).join("\n"),

@@ -32,7 +32,7 @@ import type OpenAI from "openai";
 import { type ConfigError, requireEnv } from "../_shared/env.ts";
 import { endpoint, HttpError, json } from "../_shared/errors.ts";
 import { ModelCallError, ModelCalls, readModelSettings } from "../_shared/model-call.ts";
-import { openaiClient, type OpenAIEnv, readOpenAIEnv } from "../_shared/openai.ts";
+import { modelFor, openaiClient, type OpenAIEnv, readOpenAIEnv } from "../_shared/openai.ts";
 import { unwrap } from "../_shared/postgrest.ts";
 import { getPrompt, modelSettings, renderTemplate } from "../_shared/prompts.ts";
 import { readSupabaseEnv, serviceClient, type SupabaseEnv, userClient } from "../_shared/supabase.ts";
@@ -114,12 +114,7 @@ export function makeInterpret(options: InterpretOptions) {
 
       const prompt = await getPrompt(service, { name: agent.prompt_name });
       const settings = modelSettings(prompt);
-      const model = prompt.model ?? options.openai.defaultModel;
-      if (!model) {
-        throw new HttpError(503, "No model is configured: name one in the prompt version or set OPENAI_DEFAULT_MODEL", {
-          code: "PROVIDER_NOT_CONFIGURED",
-        });
-      }
+      const model = modelFor(options.openai, prompt.model);
       const system = renderTemplate(prompt, {
         themes: catalogue.join(", "),
         agent_name: agent.display_name,
