@@ -49,10 +49,11 @@ import { readModelSettings } from "../_shared/model-call.ts";
 import { openaiClient, type OpenAIEnv, readOpenAIEnv } from "../_shared/openai.ts";
 import { unwrap } from "../_shared/postgrest.ts";
 import { sseResponse } from "../_shared/sse.ts";
-import { readSupabaseEnv, serviceClient, type SupabaseEnv, userClient } from "../_shared/supabase.ts";
+import { type Client, readSupabaseEnv, serviceClient, type SupabaseEnv, userClient } from "../_shared/supabase.ts";
 import { readJson } from "../_shared/validate.ts";
 import type { ChatMessage } from "./context.ts";
-import { type AgentRow, type ChatInfo, replayTurn, runTurn } from "./turn.ts";
+import { type AgentRow, type ChatInfo, promptOf, replayTurn, runTurn, settle, startReads } from "./turn.ts";
+import type { PromptVersion } from "../_shared/prompts.ts";
 
 const ChatRequest = z.object({
   chat_id: z.guid(),
@@ -78,8 +79,9 @@ export interface ChatOptions {
 export function makeChat(options: ChatOptions) {
   const knowledge = options.knowledge ?? searchKnowledge();
   let openai: OpenAI | null = null;
-  /** The built-in agents' names, as list_agents last said (the same for every user). */
-  let builtIn: { names: Set<string>; at: number } | null = null;
+  /** The built-in agents, as list_agents last said (the same for every user). */
+  let builtIn: { agents: AgentRow[]; at: number } | null = null;
+  let serviceOf: Client | null = null;
   return {
     fetch: endpoint(async (req) => {
       const startedAt = performance.now();
@@ -87,11 +89,11 @@ export function makeChat(options: ChatOptions) {
       openai ??= openaiClient(options.openai); // 503 naming OPENAI_API_KEY when it is missing
       const user = userClient(env, req);
       const body = await readJson(req, ChatRequest);
-      const service = serviceClient(env);
+      const service = serviceOf ??= serviceClient(env); // stateless: one for the process
 
-      // The agents (list_agents, as the user) are read beside the append, unless the agent asked for
-      // must be checked first (nothing is written for an unknown one): a built-in agent seen recently
-      // needs no check.
+      // The built-in agents are the same for every user: list_agents (as the user) is read once a
+      // minute, and when the agent asked for is not one of them (it may be the user's own; nothing is
+      // written for an unknown one).
       const append = () =>
         user.rpc("append_message", {
           chat_id: body.chat_id,
@@ -101,37 +103,50 @@ export function makeChat(options: ChatOptions) {
           ...(body.client_message_id ? { client_message_id: body.client_message_id } : {}),
         });
       const listAgents = async () => {
-        const agents = unwrap(await user.rpc("list_agents"), "rpc list_agents") as unknown as AgentRow[];
-        builtIn = { names: new Set(agents.filter((a) => a.owner_id === null).map((a) => a.name)), at: Date.now() };
-        return agents;
+        const listed = unwrap(await user.rpc("list_agents"), "rpc list_agents") as unknown as AgentRow[];
+        builtIn = { agents: listed.filter((a) => a.owner_id === null), at: Date.now() };
+        return listed;
       };
-      const known = body.agent === undefined ||
-        (builtIn !== null && Date.now() - builtIn.at < 60_000 && builtIn.names.has(body.agent));
-      let agents: AgentRow[];
+      const fresh = builtIn !== null && Date.now() - builtIn.at < 60_000 ? builtIn.agents : null;
+      let requested: AgentRow | null = null;
+      let earlyPrompt: Promise<PromptVersion> | null = null;
       let appended: Awaited<ReturnType<typeof append>>;
-      if (known) {
-        [appended, agents] = await Promise.all([append(), listAgents()]);
+      if (body.agent !== undefined && !fresh?.some((a) => a.name === body.agent)) {
+        const listed = await listAgents();
+        requested = findAgent(listed, body.agent);
+        if (!requested) {
+          throw new HttpError(400, `There is no agent named ${body.agent} that you can use`, {
+            code: "UNKNOWN_AGENT",
+            hint: "list_agents lists them.",
+          });
+        }
+        appended = await append();
+      } else if (fresh) {
+        requested = body.agent !== undefined ? findAgent(fresh, body.agent) : null;
+        // the agent's prompt is read beside the append (it is not the user's to change)
+        earlyPrompt = requested?.prompt_name ? settle(promptOf(service, requested)) : null;
+        appended = await append();
       } else {
-        agents = await listAgents();
+        [appended] = await Promise.all([append(), listAgents()]);
       }
-      const requested = body.agent ? findAgent(agents, body.agent) : null;
-      if (body.agent && !requested) {
-        throw new HttpError(400, `There is no agent named ${body.agent} that you can use`, {
-          code: "UNKNOWN_AGENT",
-          hint: "list_agents lists them.",
-        });
-      }
+      const agents = builtIn!.agents;
       if (requested && !requested.prompt_name) {
         throw new HttpError(400, `The agent ${requested.name} names no prompt`, { code: "AGENT_WITHOUT_PROMPT" });
       }
-      if (!known) appended = await append();
-      const userMessage = unwrap(appended!, "rpc append_message") as unknown as ChatMessage;
+      const userMessage = unwrap(appended, "rpc append_message") as unknown as ChatMessage;
       if (userMessage.role !== "user") {
         throw new HttpError(409, "client_message_id names a message that is not a user's message", {
           code: "CLIENT_MESSAGE_ID_TAKEN",
         });
       }
 
+      // The turn's reads start beside the placeholder's creation (a replay leaves them unused).
+      const reads = startReads(
+        { user, service, knowledge, chatId: body.chat_id, userMessage },
+        requested,
+        agents,
+        earlyPrompt,
+      );
       const begun = unwrap(
         await service.rpc("service_role_begin_reply", {
           chat_id: body.chat_id,
@@ -153,15 +168,15 @@ export function makeChat(options: ChatOptions) {
         );
       }
       // the chat's own agent answers when none is named (but the orchestrator, which only routes)
-      const own = begun.chat.agent && begun.chat.agent !== "orchestrator" ? findAgent(agents, begun.chat.agent) : null;
+      const own = begun.chat.agent?.name !== "orchestrator" ? begun.chat.agent : null;
       const named = requested ?? (own?.prompt_name ? own : null);
       const client = openai;
       return sseResponse((sse) =>
         runTurn(sse, {
+          reads,
           user,
           service,
           openai: client,
-          knowledge,
           timeoutMs: options.timeoutMs ?? 60_000,
           maxRetries: options.maxRetries,
           openaiEnv: options.openai,
@@ -178,9 +193,9 @@ export function makeChat(options: ChatOptions) {
   };
 }
 
-/** The caller's own agent of that name, else the built-in one. */
+/** The built-in agent of that name, else the caller's own. */
 function findAgent(agents: AgentRow[], name: string): AgentRow | null {
-  return agents.find((a) => a.name === name && a.owner_id !== null) ?? agents.find((a) => a.name === name) ?? null;
+  return agents.find((a) => a.name === name && a.owner_id === null) ?? agents.find((a) => a.name === name) ?? null;
 }
 
 export default makeChat({ supabase: readSupabaseEnv(), openai: readOpenAIEnv(), ...readModelSettings() });

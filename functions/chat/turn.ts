@@ -49,7 +49,10 @@ export interface AgentRow {
 export interface ChatInfo {
   id: string;
   title: string | null;
-  agent: string | null;
+  /** The chat's own agent. */
+  agent: AgentRow | null;
+  /** Its artifacts, the last changed first (not hidden). */
+  artifacts: ArtifactRow[];
   project: {
     id: string;
     name: string;
@@ -61,11 +64,45 @@ export interface ChatInfo {
   } | null;
 }
 
+/**
+ * The reads a turn needs that do not depend on its route (nor on the answer's placeholder): started
+ * as soon as the user's message is stored, side by side with the placeholder's creation.
+ */
+export interface TurnReads {
+  history: History;
+  knowledge: Promise<KnowledgeHit[]>;
+  /** The agent asked for, and its prompt; or, none asked for, the orchestrator's prompt. */
+  agent: AgentRow | null;
+  agentPrompt: Promise<PromptVersion> | null;
+  routePrompt: Promise<PromptVersion> | null;
+}
+
+export function startReads(
+  r: { user: Client; service: Client; knowledge: KnowledgeSource; chatId: string; userMessage: ChatMessage },
+  agent: AgentRow | null,
+  agents: AgentRow[],
+  /** The agent's prompt, when its read has begun already. */
+  agentPrompt: Promise<PromptVersion> | null = null,
+): TurnReads {
+  return {
+    history: new History(r.user, r.chatId, r.userMessage.id).prefetch(),
+    knowledge: settle(r.knowledge.retrieve(r.user, { text: r.userMessage.content, limit: 5 })),
+    agent,
+    agentPrompt: agent ? settle(agentPrompt ?? promptOf(r.service, agent)) : null,
+    routePrompt: agent ? null : settle(promptOf(r.service, orchestratorOf(agents))),
+  };
+}
+
+function orchestratorOf(agents: AgentRow[]): AgentRow | null {
+  return agents.find((a) => a.name === "orchestrator" && a.owner_id === null) ?? null;
+}
+
 export interface Turn {
+  /** What startReads began. */
+  reads: TurnReads;
   user: Client;
   service: Client;
   openai: OpenAI;
-  knowledge: KnowledgeSource;
   /** Model timeout and retries. */
   timeoutMs: number;
   maxRetries?: number;
@@ -96,13 +133,11 @@ export async function runTurn(sse: SseWriter, t: Turn): Promise<void> {
   let failure: HttpError | null = null;
   let failureClass: string | null = null;
 
-  // Everything that does not depend on the route starts now, side by side.
-  const history = new History(t.user, t.chat.id, t.userMessage.id).prefetch();
-  const artifactList = settle(t.user.rpc("list_artifacts", { chat_id: t.chat.id }));
-  const knowledge = settle(t.knowledge.retrieve(t.user, { text: t.userMessage.content, limit: 5 }));
-  const orchestrator = t.agents.find((a) => a.name === "orchestrator" && a.owner_id === null) ?? null;
-  const routePrompt = agent ? null : settle(promptOf(t.service, orchestrator));
-  let agentPrompt = agent ? settle(promptOf(t.service, agent)) : null;
+  const { history, knowledge } = t.reads;
+  const routePrompt = agent ? null : t.reads.routePrompt ?? settle(promptOf(t.service, orchestratorOf(t.agents)));
+  let agentPrompt = agent
+    ? (agent === t.reads.agent && t.reads.agentPrompt ? t.reads.agentPrompt : settle(promptOf(t.service, agent)))
+    : null;
 
   try {
     if (!agent) {
@@ -122,12 +157,7 @@ export async function runTurn(sse: SseWriter, t: Turn): Promise<void> {
     // context: artifacts up to half the budget, knowledge a fifth, the history the rest
     const budget = settings.contextTokens;
     const artifacts = profile.reads.length
-      ? await artifactContext(
-        t.user,
-        unwrap(await artifactList, "rpc list_artifacts") as unknown as ArtifactRow[],
-        profile.reads,
-        Math.floor(budget / 2),
-      )
+      ? await artifactContext(t.user, t.chat.artifacts, profile.reads, Math.floor(budget / 2))
       : { message: null, tokens: 0 };
     const known = knowledgeContext(await knowledge.catch(() => [] as KnowledgeHit[]), Math.floor(budget / 5));
     const past = await historyMessages(history, budget - artifacts.tokens - known.tokens);
@@ -322,7 +352,8 @@ async function routeTurn(
   return { agent: chosen, intent: parsed.route.intent, reason: parsed.route.reason };
 }
 
-async function promptOf(service: Client, agent: AgentRow | null): Promise<PromptVersion> {
+/** The production prompt an agent names. */
+export async function promptOf(service: Client, agent: AgentRow | null): Promise<PromptVersion> {
   if (!agent?.prompt_name) {
     throw new HttpError(500, `The agent ${agent?.name ?? "orchestrator"} names no prompt`, { code: "INTERNAL" });
   }
@@ -360,7 +391,7 @@ function describeProject(chat: ChatInfo): string {
 }
 
 /** A promise that may never be awaited (a step that failed first): its rejection is not unhandled. */
-function settle<T>(promise: PromiseLike<T>): Promise<T> {
+export function settle<T>(promise: PromiseLike<T>): Promise<T> {
   const p = Promise.resolve(promise);
   p.catch(() => {});
   return p;

@@ -34,10 +34,25 @@ begin
   if not found or parent.chat_id <> service_role_begin_reply.chat_id then
     perform private.invalid_parameter('parent_id is not a message of this chat');
   end if;
-  -- What the agent's prompt says about the chat: its title, its own agent, its project.
-  select pg_catalog.jsonb_build_object('id', c.id, 'title', c.title, 'agent', a.name, 'project',
-      case when p.id is not null then pg_catalog.jsonb_build_object('id', p.id, 'name', p.name, 'description',
-        p.description, 'category', p.category, 'goal', p.goal, 'target_budget', p.target_budget, 'currency', p.currency) end)
+  -- What the turn needs of the chat: its title, its own agent, its project (for the agent's prompt)
+  -- and its artifacts (the agent's context). The caller has just written to the chat as the user, so
+  -- all of it is theirs to read.
+  select pg_catalog.jsonb_build_object('id', c.id, 'title', c.title,
+      'agent', case when a.id is not null then pg_catalog.jsonb_build_object('id', a.id, 'owner_id', a.owner_id,
+        'name', a.name, 'display_name', a.display_name, 'kind', a.kind, 'description', a.description,
+        'prompt_name', a.prompt_name) end,
+      'project', case when p.id is not null then pg_catalog.jsonb_build_object('id', p.id, 'name', p.name,
+        'description', p.description, 'category', p.category, 'goal', p.goal, 'target_budget', p.target_budget,
+        'currency', p.currency) end,
+      'artifacts', coalesce((
+        select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', x.id, 'type', x.type, 'title', x.title,
+          'current_version', x.current_version, 'updated_at', x.updated_at) order by x.updated_at desc, x.id)
+        from (
+          select r.id, r.type, r.title, r.current_version, r.updated_at from public.artifacts r
+          where r.chat_id = c.id and r.hidden_at is null
+          order by r.updated_at desc, r.id
+          limit 50
+        ) x), '[]'))
     into chat
   from public.chats c
   left join public.agents a on a.id = c.agent_id
@@ -74,8 +89,9 @@ comment on function public.service_role_begin_reply(uuid, uuid, text, text, text
   'Service role only (the chat function): the placeholder of the assistant''s answer to parent_id, an assistant '
   'message with status streaming and empty content under it (client_message_id reply:<parent_id>), created once: '
   'calling again returns the same message, under way or finished. Returns {created, message: <chat_message>, chat: '
-  '{id, title, agent (the chat''s agent''s name), project: {id, name, description, category, goal, target_budget, '
-  'currency} or null}}. '
+  '{id, title, agent: {id, owner_id, name, display_name, kind, description, prompt_name} or null (the chat''s own '
+  'agent), project: {id, name, description, category, goal, target_budget, currency} or null, artifacts: [{id, type, '
+  'title, current_version, updated_at}] (the 50 last changed, not hidden)}}. '
   'Errors: 22023 (400) parent_id not a message of the chat; PT404 (404) no such chat.';
 
 -- RPC: the answer, finished.

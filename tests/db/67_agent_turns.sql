@@ -3,7 +3,7 @@
 -- billed counts, chat counters, prompt runs and their cost, an error kept as an error), artifacts
 -- linked to the answer while it streams; users cannot call either.
 begin;
-select plan(25);
+select plan(26);
 
 select function_privs_are('public', 'service_role_begin_reply', array['uuid', 'uuid', 'text', 'text', 'text', 'jsonb'],
   'authenticated', array[]::text[], 'users cannot begin replies');
@@ -50,8 +50,11 @@ select is(public.create_artifact_with_version(current_setting('t.chat')::uuid, n
 select results_eq(format($$ select status from public.get_messages(%L) order by sequence_number desc limit 1 $$,
   current_setting('t.chat')), $$ values ('streaming') $$, 'the user sees the answer under way');
 
--- finish
 select tests.authenticate_as_service_role();
+select is(public.service_role_begin_reply(current_setting('t.chat')::uuid, current_setting('t.q')::uuid) -> 'chat'
+  -> 'artifacts' -> 0 ->> 'title', 'Weather station BOM', 'begin_reply lists the chat''s artifacts for the agent''s context');
+
+-- finish
 select public.create_prompt_version('bom_generator', 'BOM v2 {{project}}', model => 'openai/gpt-4o');
 select set_config('t.done', to_jsonb(public.service_role_finish_reply(current_setting('t.m')::uuid,
   'Here is your BOM.', 'complete', 'bom_generator', 'openai/gpt-4o', 'bom', 1200, 300, 2500,

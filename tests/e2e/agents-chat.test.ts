@@ -385,6 +385,36 @@ for (const kind of testEngines()) {
     }
   });
 
+  test("the chat's own agent answers without routing; a user's own agent can be named", async (s) => {
+    const alice = await signedInUser(s, "persona");
+    const agents = await rpcOk<Loose[]>(alice.supabase, "list_agents");
+    const jung = agents.find((a) => a.name === "jungian_interpreter")!;
+    const dreamChat = await rpcOk(alice.supabase, "create_chat", { title: "About my dream", agent_id: jung.id });
+    model.chat(script.reply("The tower may be the self."));
+    const turn = await chat(alice.supabase, { chat_id: dreamChat.id, content: "I climbed a tower that had no top." });
+    assert.deepEqual([turn.one("message_start").agent, turn.one("done").status], ["jungian_interpreter", "complete"]);
+    assert.equal(model.requestsTo("chat").length, 1, "no routing");
+    const system = systemOf(model.requestsTo("chat")[0]);
+    assert.match(system, /Jungian dream interpreter/);
+    assert.match(system, /\bbeing_chased\b/, "{{themes}} filled from the catalogue");
+    assert.equal(model.requestsTo("chat")[0].body.tools, undefined, "an interpreter has no tools");
+
+    await rpcOk(alice.supabase, "create_agent", {
+      name: "my_helper",
+      display_name: "My helper",
+      prompt_name: "conversational",
+    });
+    model.reset();
+    model.chat(script.reply("At your service."));
+    const own = await chat(alice.supabase, { chat_id: dreamChat.id, content: "Hello", agent: "my_helper" });
+    assert.equal(own.one("message_start").agent, "my_helper");
+    assert.match(systemOf(model.requestsTo("chat")[0]), /You are My helper, the conversational agent/);
+    const bob = await signedInUser(s, "not-the-owner");
+    const bobChat = await rpcOk(bob.supabase, "create_chat", { title: "Mine" });
+    const theirs = await chat(bob.supabase, { chat_id: bobChat.id, content: "Hi", agent: "my_helper" });
+    assert.deepEqual([theirs.status, theirs.one("http_error").code], [400, "UNKNOWN_AGENT"], "another user's agent");
+  });
+
   test("a client that disconnects: the answer is still completed and stored", async (s) => {
     const alice = await signedInUser(s, "leaver");
     const chatRow = await rpcOk(alice.supabase, "create_chat", { title: "Long answer" });

@@ -928,10 +928,25 @@ begin
   if not found or parent.chat_id <> service_role_begin_reply.chat_id then
     perform private.invalid_parameter('parent_id is not a message of this chat');
   end if;
-  -- What the agent's prompt says about the chat: its title, its own agent, its project.
-  select pg_catalog.jsonb_build_object('id', c.id, 'title', c.title, 'agent', a.name, 'project',
-      case when p.id is not null then pg_catalog.jsonb_build_object('id', p.id, 'name', p.name, 'description',
-        p.description, 'category', p.category, 'goal', p.goal, 'target_budget', p.target_budget, 'currency', p.currency) end)
+  -- What the turn needs of the chat: its title, its own agent, its project (for the agent's prompt)
+  -- and its artifacts (the agent's context). The caller has just written to the chat as the user, so
+  -- all of it is theirs to read.
+  select pg_catalog.jsonb_build_object('id', c.id, 'title', c.title,
+      'agent', case when a.id is not null then pg_catalog.jsonb_build_object('id', a.id, 'owner_id', a.owner_id,
+        'name', a.name, 'display_name', a.display_name, 'kind', a.kind, 'description', a.description,
+        'prompt_name', a.prompt_name) end,
+      'project', case when p.id is not null then pg_catalog.jsonb_build_object('id', p.id, 'name', p.name,
+        'description', p.description, 'category', p.category, 'goal', p.goal, 'target_budget', p.target_budget,
+        'currency', p.currency) end,
+      'artifacts', coalesce((
+        select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', x.id, 'type', x.type, 'title', x.title,
+          'current_version', x.current_version, 'updated_at', x.updated_at) order by x.updated_at desc, x.id)
+        from (
+          select r.id, r.type, r.title, r.current_version, r.updated_at from public.artifacts r
+          where r.chat_id = c.id and r.hidden_at is null
+          order by r.updated_at desc, r.id
+          limit 50
+        ) x), '[]'))
     into chat
   from public.chats c
   left join public.agents a on a.id = c.agent_id
@@ -1388,7 +1403,7 @@ COMMENT ON FUNCTION "public"."list_prompt_versions"(text) IS 'The versions of a 
 
 COMMENT ON FUNCTION "public"."rollback_prompt"(text, text, text, integer) IS 'Prompt admins (editors for labels other than production), the service role: moves the label (default production) of the variant (provider default base, tier) back to the version it pointed at before its latest move that has not been undone: rolling back twice goes two moves back. Recorded in the label history as a rollback. Returns {name, label, variant, version (now), previous_version, moved}. Errors: PT404 (404) no such label; PT409 (409) no earlier version to go back to; 42501 (403) not allowed; anon is denied (401).';
 
-COMMENT ON FUNCTION "public"."service_role_begin_reply"(uuid, uuid, text, text, text, jsonb) IS 'Service role only (the chat function): the placeholder of the assistant''s answer to parent_id, an assistant message with status streaming and empty content under it (client_message_id reply:<parent_id>), created once: calling again returns the same message, under way or finished. Returns {created, message: <chat_message>, chat: {id, title, agent (the chat''s agent''s name), project: {id, name, description, category, goal, target_budget, currency} or null}}. Errors: 22023 (400) parent_id not a message of the chat; PT404 (404) no such chat.';
+COMMENT ON FUNCTION "public"."service_role_begin_reply"(uuid, uuid, text, text, text, jsonb) IS 'Service role only (the chat function): the placeholder of the assistant''s answer to parent_id, an assistant message with status streaming and empty content under it (client_message_id reply:<parent_id>), created once: calling again returns the same message, under way or finished. Returns {created, message: <chat_message>, chat: {id, title, agent: {id, owner_id, name, display_name, kind, description, prompt_name} or null (the chat''s own agent), project: {id, name, description, category, goal, target_budget, currency} or null, artifacts: [{id, type, title, current_version, updated_at}] (the 50 last changed, not hidden)}}. Errors: 22023 (400) parent_id not a message of the chat; PT404 (404) no such chat.';
 
 COMMENT ON FUNCTION "public"."service_role_finish_reply"(uuid, text, text, text, text, text, integer, integer, integer, jsonb, jsonb, jsonb) IS 'Service role only (the chat function): finishes an answer begun by service_role_begin_reply, once: content, status complete, error (what went wrong in metadata.error and parts; a partial text stays as content, never as complete) or cancelled, agent, model, intent, token counts (billed: usage_source service, added to the chat''s counters), latency, parts, metadata (merged) and runs, the turn''s model calls (as service_role_record_prompt_runs takes them; chat_id, message_id and user_id default to the message''s), whose summed cost becomes metadata.cost_usd. An answer already finished is returned as it is and nothing is written. Returns the message (chat_message). Errors: 22023 (400) invalid argument; PT404 (404) no such message.';
 
