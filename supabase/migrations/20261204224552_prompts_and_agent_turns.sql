@@ -370,21 +370,28 @@ CREATE OR REPLACE FUNCTION private.prompt_run_stats (
   LANGUAGE sql
   STABLE
   SET search_path TO ''
+  SET work_mem TO '32MB'
   AS $function$
-  select pg_catalog.count(*), pg_catalog.count(*) filter (where r.success),
-    pg_catalog.round(pg_catalog.count(*) filter (where r.success)::numeric / nullif(pg_catalog.count(*), 0), 4),
-    pg_catalog.percentile_cont(0.5) within group (order by r.latency_ms::integer) filter (where r.success),
-    pg_catalog.percentile_cont(0.95) within group (order by r.latency_ms::integer) filter (where r.success),
-    pg_catalog.percentile_cont(0.5) within group (order by r.ttft_ms::integer) filter (where r.success),
-    pg_catalog.percentile_cont(0.95) within group (order by r.ttft_ms::integer) filter (where r.success),
-    pg_catalog.round(pg_catalog.avg(r.input_tokens::integer), 2), pg_catalog.round(pg_catalog.avg(r.output_tokens::integer), 2),
-    pg_catalog.round(pg_catalog.avg(r.cost_usd), 8), pg_catalog.sum(r.cost_usd),
-    pg_catalog.count(*) filter (where r.cost_usd is null and (r.input_tokens::integer > 0 or r.output_tokens::integer > 0)),
-    pg_catalog.min(r.started_at), pg_catalog.max(r.started_at)
-  from public.prompt_runs r
-  where r.prompt_name = prompt_run_stats.prompt_name and r.prompt_version = prompt_run_stats.version
-    and r.started_at >= coalesce(prompt_run_stats."from", '-infinity')
-    and r.started_at < coalesce(prompt_run_stats."to", 'infinity')
+  select s.runs, s.successes, pg_catalog.round(s.successes::numeric / nullif(s.runs, 0), 4),
+    s.latency[1], s.latency[2], s.ttft[1], s.ttft[2], s.avg_input_tokens, s.avg_output_tokens, s.avg_cost_usd,
+    s.total_cost_usd, s.unpriced_runs, s.first_run_at, s.last_run_at
+  from (
+    select pg_catalog.count(*) as runs, pg_catalog.count(*) filter (where r.success) as successes,
+      pg_catalog.percentile_cont(array[0.5, 0.95]) within group (order by r.latency_ms::integer)
+        filter (where r.success) as latency,
+      pg_catalog.percentile_cont(array[0.5, 0.95]) within group (order by r.ttft_ms::integer)
+        filter (where r.success) as ttft,
+      pg_catalog.round(pg_catalog.avg(r.input_tokens::integer), 2) as avg_input_tokens,
+      pg_catalog.round(pg_catalog.avg(r.output_tokens::integer), 2) as avg_output_tokens,
+      pg_catalog.round(pg_catalog.avg(r.cost_usd), 8) as avg_cost_usd, pg_catalog.sum(r.cost_usd) as total_cost_usd,
+      pg_catalog.count(*) filter (where r.cost_usd is null and (r.input_tokens::integer > 0 or r.output_tokens::integer > 0))
+        as unpriced_runs,
+      pg_catalog.min(r.started_at) as first_run_at, pg_catalog.max(r.started_at) as last_run_at
+    from public.prompt_runs r
+    where r.prompt_name = prompt_run_stats.prompt_name and r.prompt_version = prompt_run_stats.version
+      and r.started_at >= coalesce(prompt_run_stats."from", '-infinity')
+      and r.started_at < coalesce(prompt_run_stats."to", 'infinity')
+  ) s
 $function$;
 
 CREATE OR REPLACE FUNCTION private.prompt_runs_price()
