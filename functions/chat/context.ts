@@ -43,10 +43,12 @@ export interface ChatMessage {
   }[] | null;
 }
 
-const PAGE = 50;
+// A page holds what a budget of 8,000 tokens takes of short messages (40 tokens each): usually one
+// round trip.
+const PAGE = 200;
 
 /**
- * The branch ending at `leafId`, read newest first a page (50 messages) at a time, only as far as
+ * The branch ending at `leafId`, read newest first a page (200 messages) at a time, only as far as
  * the reader goes.
  */
 export class History {
