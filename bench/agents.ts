@@ -64,7 +64,10 @@ const ANSWER = "A weather station needs a microcontroller, a sensor, power and a
 
 export default async function run(args: string[]) {
   const options = parseArgs(args);
-  console.log(`agents benchmark (native engine, ${options.runs.toLocaleString()} prompt runs, ${options.turns} turns)`);
+  console.log(
+    `agents benchmark (native engine, ${options.runs.toLocaleString()} prompt runs, ${options.turns} turns; load ` +
+      `average ${Deno.loadavg().map((l) => l.toFixed(1)).join(", ")} on ${navigator.hardwareConcurrency} CPUs)`,
+  );
   const engine = await startEngine("native", { port: freePort(), log: () => {} });
   const admin = postgres(engine.url, { max: 2, onnotice: () => {} });
   const rows: string[][] = [];
@@ -178,7 +181,9 @@ export default async function run(args: string[]) {
       });
       if (res.status !== 200) throw new Error(`chat: ${res.status} ${await res.text()}`);
       let firstDelta: number | null = null;
-      let done: { timings: { total_ms: number; model_ms: number; own_ms: number } } | null = null;
+      let done: {
+        timings: { total_ms: number; model_ms: number; own_ms: number; phases: Record<string, number> };
+      } | null = null;
       for await (const item of readSse(res.body!)) {
         if (item.type !== "event") continue;
         if (item.event === "delta") firstDelta ??= performance.now() - started;
@@ -208,12 +213,19 @@ export default async function run(args: string[]) {
       await directTtft();
     }
     const named = { own: [] as number[], client: [] as number[], ttft: [] as number[], direct: [] as number[] };
+    const phases: Record<string, number[]> = {};
+    const phaseReport = (label: string) => {
+      const text = Object.entries(phases).map(([k, v]) => `${k.replace(/_ms$/, "")} ${ms(percentiles(v).p50)}`);
+      report(`  ${label}: p50 of each phase`, text.join(", "));
+      for (const k of Object.keys(phases)) delete phases[k];
+    };
     for (let i = 0; i < options.turns; i++) {
       const t = await turn({ chat_id: talk.id, content: `Question ${i}: which sensor?`, agent: "conversational" });
       named.own.push(t.own_ms);
       named.client.push(t.total - t.model_ms);
       named.ttft.push(t.firstDelta);
       named.direct.push(await directTtft());
+      for (const [k, v] of Object.entries(t.phases)) (phases[k] ??= []).push(v);
     }
     const own = percentiles(named.own);
     const clientOwn = percentiles(named.client);
@@ -223,6 +235,7 @@ export default async function run(args: string[]) {
       "≤ 30 ms",
     );
     report("  as the client sees it (through the gateway), p95 (p50)", `${ms(clientOwn.p95)} (${ms(clientOwn.p50)})`);
+    phaseReport("its phases");
     const ttft = percentiles(named.ttft);
     const baseline = percentiles(named.direct);
     report(
@@ -245,6 +258,7 @@ export default async function run(args: string[]) {
       const t = await turn({ chat_id: fresh.id, content: `A BOM for weather station ${i}` });
       routed.own.push(t.own_ms);
       routed.client.push(t.total - t.model_ms);
+      for (const [k, v] of Object.entries(t.phases)) (phases[k] ??= []).push(v);
     }
     const routedOwn = percentiles(routed.own);
     const routedClient = percentiles(routed.client);
@@ -254,6 +268,7 @@ export default async function run(args: string[]) {
       "≤ 30 ms",
     );
     report("  as the client sees it, p95 (p50)", `${ms(routedClient.p95)} (${ms(routedClient.p50)})`);
+    phaseReport("its phases (prepare includes routing)");
 
     // ------------------------------------------------------------------ prompt performance over 1M runs
     const loadStarted = performance.now();
@@ -311,6 +326,11 @@ export default async function run(args: string[]) {
 
     console.log("");
     printTable(["metric", "value", "aim"], rows);
+    console.log(
+      `load average at the end: ${
+        Deno.loadavg().map((l) => l.toFixed(1)).join(", ")
+      } (${navigator.hardwareConcurrency} CPUs)`,
+    );
     await asService.end();
     await asUser.end();
   } finally {

@@ -29,7 +29,7 @@
  * - `artifact` {action: created|updated, artifact_id, version_id, version_number, type, title,
  *   created}
  * - `done` {message_id, status, agent, intent, model, usage: {input_tokens, output_tokens, cost_usd},
- *   latency_ms, ttft_ms, timings: {total_ms, model_ms, own_ms}}
+ *   latency_ms, ttft_ms, timings: {total_ms, model_ms, own_ms, phases}}
  * - `error` {error, code, message_id, …}: the answer failed (it is stored with status error).
  *
  * Before the stream starts, errors are JSON: 400 invalid body or unknown agent, 401 not signed in,
@@ -133,6 +133,7 @@ export function makeChat(options: ChatOptions) {
       if (requested && !requested.prompt_name) {
         throw new HttpError(400, `The agent ${requested.name} names no prompt`, { code: "AGENT_WITHOUT_PROMPT" });
       }
+      const appendedAt = performance.now();
       const userMessage = unwrap(appended, "rpc append_message") as unknown as ChatMessage;
       if (userMessage.role !== "user") {
         throw new HttpError(409, "client_message_id names a message that is not a user's message", {
@@ -155,6 +156,7 @@ export function makeChat(options: ChatOptions) {
         }),
         "rpc service_role_begin_reply",
       ) as unknown as { created: boolean; message: ChatMessage; chat: ChatInfo };
+      const begunAt = performance.now();
 
       if (!begun.created) {
         return sseResponse((sse) =>
@@ -186,6 +188,8 @@ export function makeChat(options: ChatOptions) {
           agents,
           named,
           startedAt,
+          appendedAt,
+          begunAt,
           now: options.now?.() ?? new Date(),
         })
       );

@@ -114,8 +114,10 @@ export interface Turn {
   agents: AgentRow[];
   /** The agent asked for (the request's, or the chat's own); null: the orchestrator decides. */
   named: AgentRow | null;
-  /** performance.now() when the request arrived. */
+  /** performance.now() when the request arrived, when the user's message was stored, and when the placeholder was. */
   startedAt: number;
+  appendedAt: number;
+  begunAt: number;
   now: Date;
 }
 
@@ -132,6 +134,7 @@ export async function runTurn(sse: SseWriter, t: Turn): Promise<void> {
   const parts: Record<string, unknown>[] = [];
   let failure: HttpError | null = null;
   let failureClass: string | null = null;
+  let preparedAt: number | null = null;
 
   const { history, knowledge } = t.reads;
   const routePrompt = agent ? null : t.reads.routePrompt ?? settle(promptOf(t.service, orchestratorOf(t.agents)));
@@ -180,6 +183,7 @@ export async function runTurn(sse: SseWriter, t: Turn): Promise<void> {
     });
     started = true;
 
+    preparedAt = performance.now();
     const tools = artifactTools(t.user, { chatId: t.chat.id, messageId: t.reply.id, writes: profile.writes });
     for (let round = 1;; round++) {
       const toolsAllowed = tools.definitions.length > 0 && round <= settings.maxToolRounds;
@@ -260,6 +264,7 @@ export async function runTurn(sse: SseWriter, t: Turn): Promise<void> {
     ...(calls.runs.length ? { runs: calls.runs } : {}),
   };
   let stored: ChatMessage | null = null;
+  const finishFrom = performance.now();
   for (let attempt = 1; attempt <= 3 && !stored; attempt++) {
     const { data, error: storeError, status } = await t.service.rpc("service_role_finish_reply", finish as never);
     if (!storeError) stored = data as unknown as ChatMessage;
@@ -273,6 +278,15 @@ export async function runTurn(sse: SseWriter, t: Turn): Promise<void> {
   const timings = {
     total_ms: round1(totalMs),
     model_ms: round1(calls.modelMs),
+    // where the function's own time went: storing the user's message, the placeholder (beside the
+    // reads), the rest of the preparation up to the answer's first model call (routing included),
+    // storing the answer
+    phases: {
+      user_message_ms: round1(t.appendedAt - t.startedAt),
+      placeholder_ms: round1(t.begunAt - t.appendedAt),
+      prepare_ms: preparedAt === null ? null : round1(preparedAt - t.begunAt),
+      store_ms: round1(performance.now() - finishFrom),
+    },
     own_ms: round1(totalMs - calls.modelMs),
   };
   if (!stored) {
