@@ -2117,6 +2117,306 @@ export type Database = {
         };
         Relationships: [];
       };
+      "prompt_admins": {
+        Row: {
+          "granted_at": string;
+          "role": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "granted_at"?: string;
+          "role"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "granted_at"?: string;
+          "role"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
+      "prompt_label_history": {
+        Row: {
+          "action": string;
+          "from_version": number | null;
+          "id": number;
+          "label": string;
+          "moved_at": string;
+          "moved_by": string | null;
+          "prompt_name": string;
+          "to_version": number;
+          "undoes_id": number | null;
+          "variant": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "action": string;
+          "from_version"?: number | null;
+          "id"?: never;
+          "label": string;
+          "moved_at"?: string;
+          "moved_by"?: string | null;
+          "prompt_name": string;
+          "to_version": number;
+          "undoes_id"?: number | null;
+          "variant": string;
+        };
+        Update: {
+          "action"?: string;
+          "from_version"?: number | null;
+          "id"?: never;
+          "label"?: string;
+          "moved_at"?: string;
+          "moved_by"?: string | null;
+          "prompt_name"?: string;
+          "to_version"?: number;
+          "undoes_id"?: number | null;
+          "variant"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "prompt_label_history_prompt_name_fkey";
+            columns: ["prompt_name"];
+            isOneToOne: false;
+            referencedRelation: "prompts";
+            referencedColumns: ["name"];
+          },
+          {
+            foreignKeyName: "prompt_label_history_undoes_id_fkey";
+            columns: ["undoes_id"];
+            isOneToOne: true;
+            referencedRelation: "prompt_label_history";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "prompt_labels": {
+        Row: {
+          "label": string;
+          "moved_at": string;
+          "moved_by": string | null;
+          "prompt_name": string;
+          "provider": string;
+          "tier": number | null;
+          "variant": string;
+          "version": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "label": string;
+          "moved_at"?: string;
+          "moved_by"?: string | null;
+          "prompt_name": string;
+          "provider"?: string;
+          "tier"?: number | null;
+          "variant"?: never;
+          "version": number;
+        };
+        Update: {
+          "label"?: string;
+          "moved_at"?: string;
+          "moved_by"?: string | null;
+          "prompt_name"?: string;
+          "provider"?: string;
+          "tier"?: number | null;
+          "variant"?: never;
+          "version"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "prompt_labels_prompt_name_fkey";
+            columns: ["prompt_name"];
+            isOneToOne: false;
+            referencedRelation: "prompts";
+            referencedColumns: ["name"];
+          },
+          {
+            foreignKeyName: "prompt_labels_version_fkey";
+            columns: ["prompt_name", "version"];
+            isOneToOne: false;
+            referencedRelation: "prompt_versions";
+            referencedColumns: ["prompt_name", "version"];
+          },
+        ];
+      };
+      "prompt_runs": {
+        Row: {
+          "agent_name": string | null;
+          "chat_id": string | null;
+          "cost_usd": number | null;
+          "created_at": string;
+          "entry_id": string | null;
+          "error_class": string | null;
+          "error_message": string | null;
+          "id": string;
+          "input_tokens": number;
+          "latency_ms": number;
+          "message_id": string | null;
+          "metadata": NonNullable<Json>;
+          "model": string;
+          "output_tokens": number;
+          "prompt_name": string;
+          "prompt_version": number;
+          "started_at": string;
+          "success": boolean;
+          "ttft_ms": number | null;
+          "user_id": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "agent_name"?: string | null;
+          "chat_id"?: string | null;
+          "cost_usd"?: number | null;
+          "created_at"?: string;
+          "entry_id"?: string | null;
+          "error_class"?: string | null;
+          "error_message"?: string | null;
+          "id"?: string;
+          "input_tokens"?: number;
+          "latency_ms": number;
+          "message_id"?: string | null;
+          "metadata"?: NonNullable<Json>;
+          "model": string;
+          "output_tokens"?: number;
+          "prompt_name": string;
+          "prompt_version": number;
+          "started_at": string;
+          "success": boolean;
+          "ttft_ms"?: number | null;
+          "user_id"?: string | null;
+        };
+        Update: {
+          "agent_name"?: string | null;
+          "chat_id"?: string | null;
+          "cost_usd"?: number | null;
+          "created_at"?: string;
+          "entry_id"?: string | null;
+          "error_class"?: string | null;
+          "error_message"?: string | null;
+          "id"?: string;
+          "input_tokens"?: number;
+          "latency_ms"?: number;
+          "message_id"?: string | null;
+          "metadata"?: NonNullable<Json>;
+          "model"?: string;
+          "output_tokens"?: number;
+          "prompt_name"?: string;
+          "prompt_version"?: number;
+          "started_at"?: string;
+          "success"?: boolean;
+          "ttft_ms"?: number | null;
+          "user_id"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "prompt_runs_chat_id_fkey";
+            columns: ["chat_id"];
+            isOneToOne: false;
+            referencedRelation: "chats";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "prompt_runs_entry_id_fkey";
+            columns: ["entry_id"];
+            isOneToOne: false;
+            referencedRelation: "entries";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "prompt_runs_prompt_version_fkey";
+            columns: ["prompt_name", "prompt_version"];
+            isOneToOne: false;
+            referencedRelation: "prompt_versions";
+            referencedColumns: ["prompt_name", "version"];
+          },
+        ];
+      };
+      "prompt_versions": {
+        Row: {
+          "commit_message": string | null;
+          "created_at": string;
+          "created_by": string | null;
+          "id": string;
+          "model": string | null;
+          "params": NonNullable<Json>;
+          "prompt_name": string;
+          "provider": string;
+          "template": string;
+          "tier": number | null;
+          "variables": (string)[];
+          "variant": string;
+          "version": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "commit_message"?: string | null;
+          "created_at"?: string;
+          "created_by"?: string | null;
+          "id"?: string;
+          "model"?: string | null;
+          "params"?: NonNullable<Json>;
+          "prompt_name": string;
+          "provider"?: string;
+          "template": string;
+          "tier"?: number | null;
+          "variables"?: never;
+          "variant"?: never;
+          "version": number;
+        };
+        Update: {
+          "commit_message"?: string | null;
+          "created_at"?: string;
+          "created_by"?: string | null;
+          "id"?: string;
+          "model"?: string | null;
+          "params"?: NonNullable<Json>;
+          "prompt_name"?: string;
+          "provider"?: string;
+          "template"?: string;
+          "tier"?: number | null;
+          "variables"?: never;
+          "variant"?: never;
+          "version"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "prompt_versions_prompt_name_fkey";
+            columns: ["prompt_name"];
+            isOneToOne: false;
+            referencedRelation: "prompts";
+            referencedColumns: ["name"];
+          },
+        ];
+      };
+      "prompts": {
+        Row: {
+          "created_at": string;
+          "created_by": string | null;
+          "description": string | null;
+          "name": string;
+          "tags": (string)[];
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "created_by"?: string | null;
+          "description"?: string | null;
+          "name": string;
+          "tags"?: (string)[];
+          "updated_at"?: string;
+        };
+        Update: {
+          "created_at"?: string;
+          "created_by"?: string | null;
+          "description"?: string | null;
+          "name"?: string;
+          "tags"?: (string)[];
+          "updated_at"?: string;
+        };
+        Relationships: [];
+      };
       "provider_file_uploads": {
         Row: {
           "attachment_id": string;
@@ -2882,6 +3182,10 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "compare_prompt_versions": {
+        Args: { "a": number; "b": number; "from"?: string; "name": string; "to"?: string };
+        Returns: Json;
+      };
       "create_agent": {
         Args: {
           "default_model"?: string;
@@ -3027,6 +3331,21 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "create_prompt_version": {
+        Args: {
+          "commit_message"?: string;
+          "description"?: string;
+          "labels"?: (string)[];
+          "model"?: string;
+          "name": string;
+          "params"?: Json;
+          "provider"?: string;
+          "tags"?: (string)[];
+          "template": string;
+          "tier"?: number;
+        };
+        Returns: Json;
+      };
       "delete_attachment": { Args: { "attachment_id": string }; Returns: boolean };
       "delete_chat": { Args: { "chat_id": string }; Returns: boolean };
       "delete_document": { Args: { "document_id": string }; Returns: boolean };
@@ -3085,6 +3404,7 @@ export type Database = {
         Args: { "artifact_id": string; "from_version": number; "to_version": number };
         Returns: Json;
       };
+      "diff_prompt_versions": { Args: { "from_version": number; "name": string; "to_version": number }; Returns: Json };
       "edit_message": {
         Args: { "client_message_id"?: string; "content": string; "message_id": string };
         Returns: Database["public"]["CompositeTypes"]["chat_message"];
@@ -3307,6 +3627,39 @@ export type Database = {
         }[];
       };
       "get_project": { Args: { "project_id": string }; Returns: Json };
+      "get_prompt": {
+        Args: { "label"?: string; "name": string; "provider"?: string; "tier"?: number; "version"?: number };
+        Returns: Database["public"]["CompositeTypes"]["prompt_template"];
+        SetofOptions: {
+          from: "*";
+          to: "prompt_template";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "get_prompt_performance": {
+        Args: { "from"?: string; "name": string; "to"?: string };
+        Returns: {
+          "avg_cost_usd": number;
+          "avg_input_tokens": number;
+          "avg_output_tokens": number;
+          "first_run_at": string;
+          "labels": (string)[];
+          "last_run_at": string;
+          "model": string;
+          "p50_latency_ms": number;
+          "p50_ttft_ms": number;
+          "p95_latency_ms": number;
+          "p95_ttft_ms": number;
+          "runs": number;
+          "success_rate": number;
+          "successes": number;
+          "total_cost_usd": number;
+          "unpriced_runs": number;
+          "variant": string;
+          "version": number;
+        }[];
+      };
       "get_shared_chat": {
         Args: { "after"?: number; "before"?: number; "limit"?: number; "token": string };
         Returns: Json;
@@ -3665,6 +4018,23 @@ export type Database = {
           isSetofReturn: true;
         };
       };
+      "list_prompt_versions": {
+        Args: { "name": string };
+        Returns: {
+          "commit_message": string;
+          "created_at": string;
+          "created_by": string;
+          "labels": (string)[];
+          "model": string;
+          "params": Json;
+          "provider": string;
+          "tier": number;
+          "variables": (string)[];
+          "variant": string;
+          "version": number;
+          "version_id": string;
+        }[];
+      };
       "list_shares": {
         Args: { "chat_id": string };
         Returns: {
@@ -4009,6 +4379,10 @@ export type Database = {
         Returns: Json;
       };
       "revoke_share": { Args: { "share_id": string }; Returns: boolean };
+      "rollback_prompt": {
+        Args: { "label"?: string; "name": string; "provider"?: string; "tier"?: number };
+        Returns: Json;
+      };
       "save_interpretation": {
         Args: {
           "agent_id": string;
@@ -4068,6 +4442,17 @@ export type Database = {
         };
       };
       "service_role_backfill_embeddings": { Args: { "max_rows"?: number; "restart"?: boolean }; Returns: Json };
+      "service_role_begin_reply": {
+        Args: {
+          "agent_model"?: string;
+          "agent_name"?: string;
+          "chat_id": string;
+          "intent"?: string;
+          "metadata"?: Json;
+          "parent_id": string;
+        };
+        Returns: Json;
+      };
       "service_role_claim_embedding_jobs": {
         Args: { "batch_size"?: number; "lease_seconds"?: number; "model": string };
         Returns: Database["public"]["CompositeTypes"]["embedding_job_claim"][];
@@ -4123,8 +4508,32 @@ export type Database = {
           "status": string;
         }[];
       };
+      "service_role_finish_reply": {
+        Args: {
+          "agent_model"?: string;
+          "agent_name"?: string;
+          "content": string;
+          "input_tokens"?: number;
+          "intent"?: string;
+          "latency_ms"?: number;
+          "message_id": string;
+          "metadata"?: Json;
+          "output_tokens"?: number;
+          "parts"?: Json;
+          "runs"?: Json;
+          "status"?: string;
+        };
+        Returns: Database["public"]["CompositeTypes"]["chat_message"];
+        SetofOptions: {
+          from: "*";
+          to: "chat_message";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "service_role_purge_expired_chats": { Args: Record<PropertyKey, never>; Returns: number };
       "service_role_purge_sync_mutations": { Args: Record<PropertyKey, never>; Returns: number };
+      "service_role_record_prompt_runs": { Args: { "runs": Json }; Returns: number };
       "service_role_register_embedding_model": {
         Args: {
           "batch_size"?: number;
@@ -4157,6 +4566,7 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      "service_role_set_prompt_admin": { Args: { "role"?: string; "user_id": string }; Returns: Json };
       "service_role_update_embedding_model": {
         Args: {
           "active"?: boolean;
@@ -4274,6 +4684,7 @@ export type Database = {
         };
       };
       "set_entry_themes": { Args: { "entry_id": string; "replace"?: boolean; "themes": Json }; Returns: Json };
+      "set_prompt_label": { Args: { "label": string; "name": string; "version": number }; Returns: Json };
       "share_chat": {
         Args: { "chat_id": string; "expires_at"?: string; "up_to_message_id"?: string };
         Returns: Database["public"]["CompositeTypes"]["chat_share_token"];
@@ -4694,6 +5105,20 @@ export type Database = {
         "role": string | null;
         "snippet": string | null;
         "rank": number | null;
+        "created_at": string | null;
+      };
+      "prompt_template": {
+        "name": string | null;
+        "version": number | null;
+        "version_id": string | null;
+        "variant": string | null;
+        "provider": string | null;
+        "tier": number | null;
+        "label": string | null;
+        "template": string | null;
+        "variables": (string)[] | null;
+        "model": string | null;
+        "params": Json | null;
         "created_at": string | null;
       };
       "quota": {

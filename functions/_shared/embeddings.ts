@@ -202,7 +202,9 @@ export function localProvider(): EmbeddingProvider {
 export function tokenShares(texts: string[], reported: number | undefined): number[] {
   if (reported === undefined) return texts.map((t) => Math.ceil(t.length / 4));
   const total = texts.reduce((n, t) => n + t.length, 0);
-  if (total === 0) return texts.map((_, i) => (i < reported % texts.length ? 1 : 0) + Math.floor(reported / texts.length));
+  if (total === 0) {
+    return texts.map((_, i) => (i < reported % texts.length ? 1 : 0) + Math.floor(reported / texts.length));
+  }
   const exact = texts.map((t) => (reported * t.length) / total);
   const shares = exact.map(Math.floor);
   let left = reported - shares.reduce((n, x) => n + x, 0);

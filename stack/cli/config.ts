@@ -18,6 +18,8 @@ export interface StackConfig {
   dataDir: string;
   /** Log every API request. */
   verbose: boolean;
+  /** The Edge Functions' secrets file (--env-file), instead of supabase/functions/.env and functions/.env. */
+  envFile?: string;
 }
 
 export function readConfig(argv: string[] = Deno.args): StackConfig {
@@ -31,6 +33,7 @@ export function readConfig(argv: string[] = Deno.args): StackConfig {
       "db-port": { type: "string" },
       port: { type: "string" },
       verbose: { type: "boolean" },
+      "env-file": { type: "string" },
     },
     strict: true,
   });
@@ -54,6 +57,9 @@ export function readConfig(argv: string[] = Deno.args): StackConfig {
     databaseUrl: engine === "native" ? databaseUrl : undefined,
     dataDir: join(DATA_DIR, engine),
     verbose: values.verbose ?? env("PARLEY_VERBOSE") === "1",
+    ...(values["env-file"] ?? env("npm_config_env_file")
+      ? { envFile: resolve(values["env-file"] ?? env("npm_config_env_file")!) }
+      : {}),
   };
 }
 

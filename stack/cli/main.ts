@@ -1,7 +1,8 @@
 /**
  * `npm start`: engine up, platform, migrations, seeds, then the gateway; prints how to connect.
  * `npm start -- --reset` starts from an empty database; `--engine native` uses Postgres;
- * `--port`/`--db-port` choose the ports; `--verbose` logs every API request;
+ * `--port`/`--db-port` choose the ports; `--verbose` logs every API request; `--env-file <path>`
+ * gives the Edge Functions' secrets (default: supabase/functions/.env and functions/.env);
  * `npm run db:reset` resets and exits.
  */
 import { readConfig, readSupabaseConfig } from "./config.ts";
@@ -61,6 +62,16 @@ const storageDir = join(DATA_DIR, "storage", config.databaseUrl ? "external" : c
 if (config.reset) await Deno.remove(storageDir, { recursive: true }).catch(() => {});
 await Deno.mkdir(storageDir, { recursive: true });
 
+if (config.envFile) {
+  try {
+    await Deno.stat(config.envFile);
+  } catch {
+    console.error(`parley: --env-file ${config.envFile}: no such file`);
+    await engine.stop();
+    Deno.exit(2);
+  }
+}
+
 if (!config.serve) {
   console.log(`Parley: database ready in ${((performance.now() - started) / 1000).toFixed(1)}s`);
   await engine.stop();
@@ -88,6 +99,7 @@ try {
     port: config.apiPort,
     logRequests: config.verbose,
     storageDir,
+    ...(config.envFile ? { functionsEnvFile: config.envFile } : {}),
     log,
   });
 } catch (e) {

@@ -6,8 +6,10 @@
  * - The entry point is `[functions.<name>] entrypoint` in supabase/config.toml, else
  *   `<functions dir>/<name>/index.ts`; it runs unmodified through function-host.ts.
  * - Its environment is what Supabase provides (SUPABASE_URL = the gateway, SUPABASE_ANON_KEY,
- *   SUPABASE_SERVICE_ROLE_KEY, SUPABASE_DB_URL) plus the secrets of `<functions dir>/.env`; not the
- *   gateway's own environment.
+ *   SUPABASE_SERVICE_ROLE_KEY, SUPABASE_DB_URL) plus the secrets of `supabase/functions/.env` (where
+ *   `supabase functions serve` reads them) and `<functions dir>/.env`, the latter winning; or, instead
+ *   of both, of the file given (`npm start -- --env-file <path>`, as `supabase functions serve
+ *   --env-file`); not the gateway's own environment. The files are read when a worker starts.
  * - `verify_jwt` (default true): a request needs a valid JWT (any role, the anon key included) in
  *   `Authorization: Bearer`, except CORS preflights, which reach the function as on Supabase.
  * - Requests and responses are streamed both ways (Server-Sent Events pass unbuffered); the request
@@ -33,6 +35,11 @@ export interface FunctionsOptions {
   log: (line: string) => void;
   /** Watch the folder and restart workers whose files change (default true). */
   watch?: boolean;
+  /**
+   * The secrets files (KEY=VALUE lines), later ones winning. Default: supabase/functions/.env of the
+   * project, then `<dir>/.env`.
+   */
+  envFiles?: string[];
 }
 
 interface Spec {
@@ -255,7 +262,8 @@ export class FunctionsRunner {
     }
     env.TMPDIR = tmp;
     env.DENO_NO_UPDATE_CHECK = "1";
-    Object.assign(env, readDotenv(join(this.o.dir, ".env")));
+    const files = this.o.envFiles ?? [join(ROOT, "supabase", "functions", ".env"), join(this.o.dir, ".env")];
+    for (const file of files) Object.assign(env, readDotenv(file));
     Object.assign(env, this.o.env());
     return env;
   }

@@ -50,6 +50,11 @@ export interface GatewayOptions {
   poolSize?: number;
   /** Restart a function's worker when its files change (default true). */
   watchFunctions?: boolean;
+  /**
+   * The functions' secrets file, instead of supabase/functions/.env and `<functionsDir>/.env`
+   * (`npm start -- --env-file <path>`).
+   */
+  functionsEnvFile?: string;
   log?: (line: string) => void;
   /** Log one line per request. */
   logRequests?: boolean;
@@ -121,6 +126,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     maxBodyBytes,
     log,
     watch: options.watchFunctions,
+    ...(options.functionsEnvFile ? { envFiles: [options.functionsEnvFile] } : {}),
     env: () => ({
       SUPABASE_URL: url,
       SUPABASE_ANON_KEY: keys.anonKey,

@@ -40,6 +40,14 @@ export const REFERENCE_TABLES: readonly ReferenceTable[] = [
   { table: "public.plan_limits", key: ["plan", "kind"] },
   { table: "public.usage_prices", key: ["kind", "model", "effective_from"] },
   { table: "public.embedding_models", key: ["name"], ignore: ["created_at"] },
+  { table: "public.prompts", key: ["name"], ignore: ["created_by", "created_at", "updated_at"] },
+  { table: "public.prompt_versions", key: ["prompt_name", "version"], ignore: ["id", "created_by", "created_at"] },
+  {
+    table: "public.prompt_labels",
+    where: "label = 'production'",
+    key: ["prompt_name", "label", "variant"],
+    ignore: ["moved_by", "moved_at"],
+  },
 ];
 
 /** kind + name → detail, e.g. "function private.now()" → its definition, owner and ACL. */

@@ -29,7 +29,7 @@ as $$
   from walk w
   where jsonb_typeof(w.value) not in ('object', 'array') or w.value in ('{}'::jsonb, '[]'::jsonb)
 $$;
-grant execute on function private.json_leaves(jsonb, text) to authenticated;
+grant execute on function private.json_leaves(jsonb, text) to authenticated, service_role;
 
 -- Leaf-level diff of two JSON documents: {added: [{path, value}], removed: [{path, value}],
 -- changed: [{path, old, new}]}, in document order. Arrays are compared position by position; an
@@ -64,7 +64,7 @@ as $$
       from pairs p where p.old is not null and p.new is not null), '[]')
   )
 $$;
-grant execute on function private.diff_json(jsonb, jsonb, text) to authenticated;
+grant execute on function private.diff_json(jsonb, jsonb, text) to authenticated, service_role;
 
 -- BOM: components are matched by part number (case-insensitive, when both sides have one), then by
 -- name; the n-th duplicate matches the n-th. Parts added, removed and changed (each differing field)
@@ -272,7 +272,7 @@ end
 $$;
 comment on function private.diff_myers(integer[], integer[], integer) is
   'Myers shortest edit script between two arrays of line ids as flattened [a_lo, a_hi, b_lo, b_hi] change blocks, or null past the budget.';
-grant execute on function private.diff_myers(integer[], integer[], integer) to authenticated;
+grant execute on function private.diff_myers(integer[], integer[], integer) to authenticated, service_role;
 
 -- The line diff: the common prefix and suffix trimmed, the middle diffed with Myers within 200,000
 -- steps; past that, anchored on the lines that occur once in each text (as patience diff does),
@@ -537,7 +537,9 @@ comment on function private.diff_text(text, text) is
   'Line diff as unified-diff hunks: {hunks: [{from_start, from_count, to_start, to_count, header, lines}], lines_added, '
   'lines_removed, approximate, unified}. Myers within 200,000 steps after trimming the common prefix and suffix; past '
   'that, anchored on lines unique to both texts, and approximate is true.';
-grant execute on function private.diff_text(text, text) to authenticated;
+-- (the service role too, with diff_myers, diff_json and json_leaves: diff_prompt_versions and
+-- compare_prompt_versions compare prompt templates and params, 500_prompts.sql)
+grant execute on function private.diff_text(text, text) to authenticated, service_role;
 
 create function public.diff_artifact_versions(artifact_id uuid, from_version integer, to_version integer)
 returns jsonb

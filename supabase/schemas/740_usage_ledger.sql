@@ -250,8 +250,10 @@ begin
 end
 $$;
 
+-- on insert, and when an answer begun empty is finished with its counts (service_role_finish_reply
+-- sets usage_source); once per message either way
 create trigger messages_740_record_usage
-  after insert on public.messages
+  after insert or update of usage_source on public.messages
   for each row when (new.usage_source is not null)
   execute function private.messages_record_usage();
 
@@ -262,7 +264,9 @@ create trigger messages_740_record_usage
 --   7 (optional) the row's own cost in USD, used when model_prices has no price for the model.
 -- A call that produced a message is recorded under that message (source messages), so the message's
 -- own counts and the call's are one fact: whichever is written first is recorded; the chat's owner
--- pays. Billed when a trusted writer inserts the row. For example:
+-- pays. A call for an answer still being written (pending or streaming) is not recorded: the
+-- answer's counts, the turn's total, are recorded when it is finished. Billed when a trusted writer
+-- inserts the row. For example:
 --   create trigger prompt_runs_740_record_usage after insert on public.prompt_runs for each row
 --   execute function private.record_llm_usage('user_id', 'model', 'input_tokens', 'output_tokens',
 --     'created_at', 'message_id', 'agent_name', 'cost_usd');
@@ -284,6 +288,7 @@ declare
   agent text := item ->> nullif(tg_argv[6], '');
   own_cost numeric := (item ->> nullif(tg_argv[7], ''))::numeric;
   chat uuid;
+  status text;
   source_table text := tg_table_name;
   source_id text := item ->> 'id';
   recorded bigint;
@@ -294,7 +299,10 @@ begin
   if message_id is not null then
     source_table := 'messages';
     source_id := message_id::text;
-    select m.chat_owner_id, m.chat_id into payer, chat from public.messages m where m.id = message_id;
+    select m.chat_owner_id, m.chat_id, m.status::text into payer, chat, status from public.messages m where m.id = message_id;
+    if status in ('pending', 'streaming') then
+      return null;
+    end if;
     payer := coalesce(payer, (item ->> tg_argv[0])::uuid);
   end if;
   recorded := private.record_usage(payer, 'llm_tokens', coalesce(input_tokens, 0) + coalesce(output_tokens, 0),
@@ -309,7 +317,12 @@ $$;
 comment on function private.record_llm_usage() is
   'Generic trigger recording the LLM tokens of a row of model calls (prompt_runs) in the usage ledger; its '
   'arguments name the columns: user, model, input tokens, output tokens, time, and optionally message id, agent name, '
-  'cost. A call that produced a message is recorded as that message.';
+  'cost. A call that produced a message is recorded as that message (once that message is finished).';
+
+create trigger prompt_runs_740_record_usage
+  after insert on public.prompt_runs
+  for each row execute function private.record_llm_usage('user_id', 'model', 'input_tokens', 'output_tokens',
+    'started_at', 'message_id', 'agent_name', 'cost_usd');
 
 -- storage.objects: the bytes a user stores, as changes (a new object adds its size, new content the
 -- difference, a removal takes its size away), so their sum is what they store now. Security
