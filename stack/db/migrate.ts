@@ -22,7 +22,25 @@ export async function prepareDatabase(engine: Engine, log: (line: string) => voi
   log(migrations.length ? `migrations: applied ${migrations.join(", ")}` : "migrations: up to date");
   const seeds = engine.fresh ? await applySqlFiles(engine.db, await sqlFiles(SEEDS_DIR)) : [];
   if (seeds.length) log(`seeds: ${seeds.join(", ")}`);
+  if (migrations.length) await reloadCronJobs(engine.db);
   return { platform, migrations, seeds };
+}
+
+/**
+ * Has pg_cron's launcher read its job list again once the migrations are in. pg_cron 1.4 (Debian
+ * bookworm's) can miss a job committed while it was reloading the list (the invalidation is taken
+ * in during the reload, which then marks the list current): with migrations committing one after
+ * another, a job scheduled by the last of them was seen never to run. An empty update of cron.job
+ * fires its statement-level invalidation trigger; done twice, a moment apart, so that a reload under
+ * way during the first is followed by a clean one.
+ */
+async function reloadCronJobs(db: Db) {
+  const [{ cron }] = await db.query<{ cron: boolean }>(`select to_regclass('cron.job') is not null as cron`);
+  if (!cron) return;
+  for (let i = 0; i < 2; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    await db.exec(`update cron.job set active = active where false`);
+  }
 }
 
 /**
