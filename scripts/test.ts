@@ -155,15 +155,29 @@ if (denoTestDirs.length) {
     PARLEY_TEST_ENGINES: kinds.join(","),
   });
   let count = 0;
-  for (const line of result.text.split("\n")) {
+  const lines = result.text.split("\n");
+  lines.forEach((line, i) => {
     const m = /^(not )?ok \d+ - (.*)$/.exec(line);
-    if (!m) continue;
+    if (!m) return;
     count++;
-    record(`deno test: ${m[2]}`, !m[1]);
-  }
+    record(`deno test: ${m[2]}`, !m[1], m[1] ? tapDiagnostic(lines, i + 1) : undefined);
+  });
   if (!result.ok && count === 0) record("deno test", false, result.text.split("\n").slice(-60).join("\n"));
   else if (!result.ok && !failures.some((f) => f.startsWith("deno test"))) {
     record("deno test (exit status)", false, result.text.split("\n").slice(-60).join("\n"));
+  }
+}
+
+/** The message of a failed TAP test: the JSON of the `---` block after its line, without colours. */
+function tapDiagnostic(lines: string[], from: number): string | undefined {
+  if (lines[from]?.trim() !== "---") return undefined;
+  const body = lines[from + 1]?.trim() ?? "";
+  try {
+    const message = String(JSON.parse(body).message ?? body);
+    // deno's messages carry ANSI colours
+    return message.replace(/\u001b\[[0-9;]*m/g, "").split("\n").slice(0, 30).join("\n");
+  } catch {
+    return body;
   }
 }
 
