@@ -1,7 +1,7 @@
 -- Knowledge base: markdown documents cut into chunks for retrieval (RAG). A user's document is
 -- theirs alone; a document of an agent (a persona), written by the service role, is that persona's
 -- knowledge, readable by every signed-in user who can use the agent (all of them, for a built-in
--- agent). Chunks get their embeddings in the embeddings table of the search issue; nothing here
+-- agent). Chunks get their embeddings in the embeddings table (405_embeddings.sql); nothing here
 -- holds a vector.
 
 create table public.documents (

@@ -9,7 +9,7 @@ select ok((select bool_and(relrowsecurity) from pg_class where oid in ('public.d
   'public.document_chunks'::regclass)), 'knowledge tables have RLS');
 select policies_are('public', 'documents', array['documents_select_own_or_agent', 'documents_insert_own', 'documents_update_own',
   'documents_delete_own']);
-select hasnt_column('public', 'document_chunks', 'embedding', 'no vectors here: the search issue adds them');
+select hasnt_column('public', 'document_chunks', 'embedding', 'no vectors here: they are in public.embeddings');
 select function_privs_are('public', 'ingest_document', array['text', 'text', 'text', 'uuid', 'jsonb'], 'anon', array[]::text[],
   'anon cannot ingest');
 

@@ -1,7 +1,7 @@
 /**
  * functions/_shared/knowledge.ts with stand-ins for the search RPCs' answers (the real path, through
  * PostgREST to the database's hybrid_search, is in tests/e2e/agents-chat.test.ts):
- * hits of the shapes the search issue describes become passages; a missing RPC (PGRST202) is
+ * hits of the shapes the search RPCs return become passages; a missing RPC (PGRST202) is
  * remembered for a minute and asked again after it; other failures are logged and give nothing.
  */
 import assert from "node:assert/strict";
