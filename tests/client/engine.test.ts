@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import {
   MemoryAdapter,
+  realtimeTrigger,
   SyncEngine,
   type SyncEngineOptions,
   SyncError,
@@ -347,4 +348,53 @@ Deno.test("reset: a manual full refresh forgets the cursor and the rows without 
   await engine.sync("manual", { reset: true });
   assert.equal(server.pulls.at(-1)?.cursor, null, "a pull from scratch");
   assert.deepEqual((await engine.all("goals")).map((g) => g.id), ["g2"]);
+});
+
+Deno.test("realtimeTrigger: user:<id>, private; a burst of broadcasts is one sync, each (re)subscription one", async () => {
+  let broadcast = () => {};
+  let status = (_: string) => {};
+  const joined: { name: string; private: boolean }[] = [];
+  let removed = 0;
+  const channel = {
+    on(_type: "broadcast", filter: { event: string }, callback: () => void) {
+      assert.equal(filter.event, "*");
+      broadcast = callback;
+      return channel;
+    },
+    subscribe(callback?: (s: string) => void) {
+      status = callback ?? status;
+      return channel;
+    },
+  };
+  const supabase = {
+    channel(name: string, options: { config: { private: boolean } }) {
+      joined.push({ name, private: options.config.private });
+      return channel;
+    },
+    removeChannel() {
+      removed++;
+      return Promise.resolve("ok");
+    },
+  };
+  const fired: string[] = [];
+  const stop = realtimeTrigger(supabase, "u1", { debounceMs: 10 }).start((r) => fired.push(r), null as never);
+  assert.deepEqual(joined, [{ name: "user:u1", private: true }]);
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  status("SUBSCRIBED");
+  await wait(30);
+  assert.deepEqual(fired, ["realtime"], "subscribed: pull what was missed");
+  broadcast();
+  broadcast();
+  broadcast();
+  await wait(30);
+  assert.deepEqual(fired, ["realtime", "realtime"], "three broadcasts at once: one sync");
+  status("CHANNEL_ERROR");
+  status("SUBSCRIBED");
+  await wait(30);
+  assert.equal(fired.length, 3, "subscribed again after a reconnection: one more");
+  broadcast();
+  stop!();
+  await wait(30);
+  assert.equal(fired.length, 3, "stopped: a pending fire is cancelled");
+  assert.equal(removed, 1, "and the channel removed");
 });

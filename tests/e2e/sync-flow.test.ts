@@ -3,11 +3,21 @@
  * own transaction as on Supabase: a device pulls, another writes, the first pulls the change (as
  * updated, once); a push's own writes do not come back to it; a change made on the server since a
  * device's last pull is a conflict the push wins and the log keeps; a deleted project reaches the
- * other device; replays, reused mutation ids, bad input and anon with PostgREST's statuses.
+ * other device; replays, reused mutation ids, bad input and anon with PostgREST's statuses; the
+ * client engine's Realtime trigger pulls another device's write as soon as it is broadcast.
  */
 import assert from "node:assert/strict";
 import {
+  MemoryAdapter,
+  realtimeTrigger,
+  supabaseTransport,
+  SyncEngine,
+  type SyncReason,
+} from "../../client/sync/src/mod.ts";
+import { until } from "./_realtime.ts";
+import {
   api,
+  client,
   rpcFails,
   rpcOk,
   signedInUser,
@@ -50,6 +60,45 @@ for (const kind of testEngines()) {
       assert.deepEqual(after.changes.goals, empty, "the push's own writes are not pulled again: the answer had them");
     },
   );
+
+  stackTest(stack, "realtimeTrigger: a write on another device is pulled when its broadcast arrives", async (s) => {
+    const user = await signedInUser(s, "realtime-sync");
+    // a phone whose only trigger is Realtime (no interval within the test); its fires are counted
+    const fired: SyncReason[] = [];
+    const realtime = realtimeTrigger(user.supabase, user.id, { debounceMs: 20 });
+    const phone = new SyncEngine({
+      storage: new MemoryAdapter(),
+      transport: supabaseTransport(user.supabase),
+      triggers: [{
+        start: (fire, engine) =>
+          realtime.start((reason) => {
+            fired.push(reason);
+            fire(reason);
+          }, engine),
+      }],
+      intervalMs: 3_600_000,
+    });
+    try {
+      await phone.start();
+      await until("a sync once the channel is subscribed", () => fired.length > 0, 10_000);
+      await until("the phone idle", () => phone.getStatus().state === "idle", 10_000);
+      const before = fired.length;
+
+      // the laptop (another client of the same user) writes through the RPC
+      const laptop = client(s);
+      await laptop.auth.signInWithPassword({ email: user.email, password: user.password });
+      const entry = await rpcOk(laptop, "upsert_entry", { facets: ["note"], title: "written on the laptop" });
+      const end = Date.now() + 10_000;
+      while ((await phone.get("entries", entry.id))?.title !== "written on the laptop") {
+        if (Date.now() > end) throw new Error("the laptop's entry never reached the phone");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(fired.length > before, "the broadcast started the pull");
+    } finally {
+      await phone.stop();
+      await user.supabase.removeAllChannels();
+    }
+  });
 
   stackTest(
     stack,

@@ -12,5 +12,6 @@ export type { SyncSchema, TableSchema } from "./schema.ts";
 export { asSyncError, classify, supabaseTransport, SyncError } from "./transport.ts";
 export type { RpcClient, SyncErrorKind } from "./transport.ts";
 export { MemoryAdapter } from "./memory.ts";
-export { browserTriggers } from "./triggers.ts";
+export { browserTriggers, realtimeTrigger } from "./triggers.ts";
+export type { RealtimeChannelLike, RealtimeClient } from "./triggers.ts";
 export type * from "./types.ts";
