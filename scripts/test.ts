@@ -174,7 +174,8 @@ function tapDiagnostic(lines: string[], from: number): string | undefined {
   const body = lines[from + 1]?.trim() ?? "";
   try {
     const message = String(JSON.parse(body).message ?? body);
-    // deno's messages carry ANSI colours
+    // deno's messages carry ANSI colours (escape sequences: the control character is meant)
+    // deno-lint-ignore no-control-regex
     return message.replace(/\u001b\[[0-9;]*m/g, "").split("\n").slice(0, 30).join("\n");
   } catch {
     return body;
