@@ -23,6 +23,7 @@ import type OpenAI from "openai";
 import { z } from "zod";
 import { HttpError } from "./errors.ts";
 import { openaiClient, type OpenAIEnv, providerError } from "./openai.ts";
+import { estimateTokens } from "./prompts.ts";
 
 /** A model as get_embedding_models returns it (the fields a provider needs). */
 export interface EmbeddingModel {
@@ -200,7 +201,7 @@ export function localProvider(): EmbeddingProvider {
  * when the provider reports none (the local model, Supabase.ai), about four characters a token.
  */
 export function tokenShares(texts: string[], reported: number | undefined): number[] {
-  if (reported === undefined) return texts.map((t) => Math.ceil(t.length / 4));
+  if (reported === undefined) return texts.map(estimateTokens);
   const total = texts.reduce((n, t) => n + t.length, 0);
   if (total === 0) {
     return texts.map((_, i) => (i < reported % texts.length ? 1 : 0) + Math.floor(reported / texts.length));

@@ -25,6 +25,7 @@
  * role; 400 for a bad body.
  */
 import { z } from "zod";
+import { bearerRole } from "../_shared/auth.ts";
 import { type ConfigError, requireEnv } from "../_shared/env.ts";
 import { endpoint, HttpError } from "../_shared/errors.ts";
 import { Batch } from "../_shared/multi-status.ts";
@@ -77,20 +78,6 @@ interface ModelReport {
   unchanged: number;
   failed: number;
   batches: number;
-}
-
-/** The role of the bearer token (the platform verified its signature: verify_jwt). */
-function bearerRole(req: Request): string | null {
-  const token = /^Bearer\s+(.+)$/i.exec(req.headers.get("Authorization") ?? "")?.[1];
-  const payload = token?.split(".")[1];
-  if (!payload) return null;
-  try {
-    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="));
-    const role = JSON.parse(json)?.role;
-    return typeof role === "string" ? role : null;
-  } catch {
-    return null;
-  }
 }
 
 export function makeEmbed(env: SupabaseEnv | ConfigError, options: EmbedOptions = {}) {

@@ -23,6 +23,7 @@
  * `{ id, error, retryable }`; 403 for any caller but the service role.
  */
 import { z } from "zod";
+import { bearerRole } from "../_shared/auth.ts";
 import { type ConfigError, requireEnv } from "../_shared/env.ts";
 import { endpoint, HttpError } from "../_shared/errors.ts";
 import { Batch } from "../_shared/multi-status.ts";
@@ -52,17 +53,6 @@ interface Job {
   bucket_id: string;
   object_name: string;
   attempts: number;
-}
-
-/** The role of a JWT the gateway (or Supabase) has verified. */
-function roleOf(auth: string): string | null {
-  const token = auth.replace(/^Bearer\s+/i, "");
-  try {
-    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
-    return typeof payload.role === "string" ? payload.role : null;
-  } catch {
-    return null;
-  }
 }
 
 /** Whether a failed Storage call may succeed if tried again (no answer, or a 5xx or 429). */
@@ -98,7 +88,8 @@ export function makeFilesJanitor(env: SupabaseEnv | ConfigError, options: Janito
   return {
     fetch: endpoint(async (req) => {
       const settings = requireEnv(env);
-      if (roleOf(authorization(req)) !== "service_role") {
+      authorization(req); // none: 401
+      if (bearerRole(req) !== "service_role") {
         throw new HttpError(403, "Only the service role runs the files janitor", { code: "FORBIDDEN" });
       }
       const body = (await readJson(req, Body)) ?? {};
