@@ -4,6 +4,7 @@
  * user, planning included), alternated rounds so that background load hits compared queries alike,
  * client-side latencies, and throughput of 8 clients with the server CPU each statement costs.
  */
+import { parseArgs } from "node:util";
 import type postgres from "postgres";
 import { type Percentiles, percentiles } from "./_stats.ts";
 
@@ -148,3 +149,36 @@ export const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
 export const percent = (value: number) => `${(value * 100).toFixed(0)}%`;
 export const rate = (value: number) => `${Math.round(value).toLocaleString()}/s`;
 export const micros = (value: number) => `${Math.round(value).toLocaleString()} µs`;
+
+/**
+ * A benchmark's options from its arguments (node:util's parseArgs): each key of `defaults` is a
+ * flag, camelCase as kebab-case (skipModel: --skip-model); a number takes a value (`--scale 0.1` or
+ * `--scale=0.1`), a boolean is a switch. An unknown flag or a value that is not a number throws,
+ * listing the flags.
+ */
+export function benchOptions<T extends Record<string, number | boolean>>(args: string[], defaults: T): T {
+  const flag = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const entries = Object.entries(defaults);
+  const usage = entries.map(([k, v]) => typeof v === "number" ? `--${flag(k)} <n>` : `--${flag(k)}`).join(", ");
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      options: Object.fromEntries(
+        entries.map(([k, v]) => [flag(k), { type: typeof v === "number" ? "string" as const : "boolean" as const }]),
+      ),
+    }));
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (use ${usage})`);
+  }
+  const options: Record<string, number | boolean> = { ...defaults };
+  for (const [k, v] of entries) {
+    const given = values[flag(k)];
+    if (given === undefined) continue;
+    if (typeof v === "boolean") options[k] = given === true;
+    else if (Number.isFinite(Number(given))) options[k] = Number(given);
+    else throw new Error(`--${flag(k)} takes a number, not ${given}`);
+  }
+  return options as T;
+}

@@ -24,7 +24,7 @@ import OpenAI from "openai";
 import { createClient } from "@supabase/supabase-js";
 import { join } from "node:path";
 import { percentiles, printTable } from "./_stats.ts";
-import { ms, TIME_QUERY_FUNCTION, timeClient, timeQueries } from "./_measure.ts";
+import { benchOptions, ms, TIME_QUERY_FUNCTION, timeClient, timeQueries } from "./_measure.ts";
 import { startEngine } from "../stack/db/engine.ts";
 import { prepareDatabase } from "../stack/db/migrate.ts";
 import { freePort } from "../stack/paths.ts";
@@ -40,14 +40,7 @@ interface Options {
 }
 
 function parseArgs(args: string[]): Options {
-  const options: Options = { runs: 1_000_000, turns: 200 };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split("=", 2);
-    const value = Number(inline ?? args[++i]);
-    if (flag === "--runs") options.runs = value;
-    else if (flag === "--turns") options.turns = value;
-    else throw new Error(`unknown argument ${args[i]} (use --runs <n>, --turns <n>)`);
-  }
+  const options = benchOptions(args, { runs: 1_000_000, turns: 200 });
   if (!(options.runs >= 1000) || !(options.turns >= 10)) throw new Error("--runs ≥ 1000, --turns ≥ 10");
   return options;
 }

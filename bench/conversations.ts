@@ -33,6 +33,7 @@
  */
 import { printTable } from "./_stats.ts";
 import {
+  benchOptions,
   micros,
   ms,
   percent,
@@ -57,18 +58,7 @@ interface Options {
 }
 
 function parseArgs(args: string[]): Options {
-  const options: Options = { scale: 1, seconds: 5, hold: false };
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--hold") {
-      options.hold = true;
-      continue;
-    }
-    const [flag, inline] = args[i].split("=", 2);
-    const value = inline ?? args[++i];
-    if (flag === "--scale") options.scale = Number(value);
-    else if (flag === "--seconds") options.seconds = Number(value);
-    else throw new Error(`unknown argument ${args[i]} (use --scale <f>, --seconds <n>, --hold)`);
-  }
+  const options = benchOptions(args, { scale: 1, seconds: 5, hold: false });
   if (!(options.scale > 0 && options.scale <= 1)) throw new Error("--scale must be in (0, 1]");
   if (!(options.seconds > 0)) throw new Error("--seconds must be positive");
   return options;

@@ -14,7 +14,7 @@ import postgres from "postgres";
 import { createClient } from "@supabase/supabase-js";
 import { join } from "node:path";
 import { percentiles, printTable } from "./_stats.ts";
-import { ms, TIME_QUERY_FUNCTION, timeAlternating, timeQuery } from "./_measure.ts";
+import { benchOptions, ms, TIME_QUERY_FUNCTION, timeAlternating, timeQuery } from "./_measure.ts";
 import { startEngine } from "../stack/db/engine.ts";
 import { prepareDatabase } from "../stack/db/migrate.ts";
 import { freePort } from "../stack/paths.ts";
@@ -28,14 +28,7 @@ interface Options {
 }
 
 function parseArgs(args: string[]): Options {
-  const options: Options = { events: 1_000_000, rounds: 10 };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split("=", 2);
-    const value = Number(inline ?? args[++i]);
-    if (flag === "--events") options.events = value;
-    else if (flag === "--rounds") options.rounds = value;
-    else throw new Error(`unknown argument ${args[i]} (use --events <n>, --rounds <n>)`);
-  }
+  const options = benchOptions(args, { events: 1_000_000, rounds: 10 });
   if (!(options.events >= 10_000)) throw new Error("--events must be at least 10000");
   if (!(options.rounds >= 3)) throw new Error("--rounds must be at least 3");
   return options;

@@ -23,6 +23,7 @@
 import postgres from "postgres";
 import { percentiles, printTable } from "./_stats.ts";
 import {
+  benchOptions,
   ms,
   percent,
   rate,
@@ -43,18 +44,7 @@ interface Options {
 }
 
 function parseArgs(args: string[]): Options {
-  const options: Options = { scale: 1, seconds: 5, hold: false };
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--hold") {
-      options.hold = true;
-      continue;
-    }
-    const [flag, inline] = args[i].split("=", 2);
-    const value = inline ?? args[++i];
-    if (flag === "--scale") options.scale = Number(value);
-    else if (flag === "--seconds") options.seconds = Number(value);
-    else throw new Error(`unknown argument ${args[i]} (use --scale <f>, --seconds <n>, --hold)`);
-  }
+  const options = benchOptions(args, { scale: 1, seconds: 5, hold: false });
   if (!(options.scale > 0 && options.scale <= 1)) throw new Error("--scale must be in (0, 1]");
   if (!(options.seconds > 0)) throw new Error("--seconds must be positive");
   return options;

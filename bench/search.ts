@@ -28,7 +28,7 @@ import postgres from "postgres";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { percentiles, printTable } from "./_stats.ts";
-import { ms } from "./_measure.ts";
+import { benchOptions, ms } from "./_measure.ts";
 import { startEngine } from "../stack/db/engine.ts";
 import { prepareDatabase } from "../stack/db/migrate.ts";
 import { freePort } from "../stack/paths.ts";
@@ -44,19 +44,7 @@ interface Options {
 }
 
 function parseArgs(args: string[]): Options {
-  const options: Options = { scale: 1, queries: 200, seconds: 5, skipModel: false };
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--skip-model") {
-      options.skipModel = true;
-      continue;
-    }
-    const [flag, inline] = args[i].split("=", 2);
-    const value = Number(inline ?? args[++i]);
-    if (flag === "--scale") options.scale = value;
-    else if (flag === "--queries") options.queries = value;
-    else if (flag === "--seconds") options.seconds = value;
-    else throw new Error(`unknown argument ${args[i]} (use --scale <f>, --queries <n>, --seconds <n>, --skip-model)`);
-  }
+  const options = benchOptions(args, { scale: 1, queries: 200, seconds: 5, skipModel: false });
   if (!(options.scale > 0 && options.scale <= 1)) throw new Error("--scale must be in (0, 1]");
   if (!(options.queries >= 10)) throw new Error("--queries must be at least 10");
   return options;

@@ -18,7 +18,7 @@
 import postgres from "postgres";
 import { createClient } from "@supabase/supabase-js";
 import { percentiles, printTable } from "./_stats.ts";
-import { ms, TIME_QUERY_FUNCTION, timeAlternating, timeQuery } from "./_measure.ts";
+import { benchOptions, ms, TIME_QUERY_FUNCTION, timeAlternating, timeQuery } from "./_measure.ts";
 import { startEngine } from "../stack/db/engine.ts";
 import { prepareDatabase } from "../stack/db/migrate.ts";
 import { freePort } from "../stack/paths.ts";
@@ -33,13 +33,7 @@ const USER = (i: number) => `5e000000-0000-4000-8000-${i.toString(16).padStart(1
 const SMALL = 1, BIG = 2, PULLER = 3, PUSHER = 4;
 
 function parseArgs(args: string[]) {
-  const options = { scale: 1, gateway: true };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split("=", 2);
-    if (flag === "--skip-gateway") options.gateway = false;
-    else if (flag === "--scale") options.scale = Number(inline ?? args[++i]);
-    else throw new Error(`unknown argument ${args[i]} (use --scale <f>, --skip-gateway)`);
-  }
+  const options = benchOptions(args, { scale: 1, skipGateway: false });
   if (!(options.scale > 0 && options.scale <= 1)) throw new Error("--scale must be in (0, 1]");
   return options;
 }
@@ -152,7 +146,7 @@ export default async function run(args: string[]) {
       "(ratio)",
     );
 
-    if (options.gateway) {
+    if (!options.skipGateway) {
       const keys = await loadKeys();
       gateway = await startGateway({
         engine,
