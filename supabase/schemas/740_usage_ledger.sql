@@ -266,10 +266,7 @@ create trigger messages_740_record_usage
 -- own counts and the call's are one fact: whichever is written first is recorded; the chat's owner
 -- pays. A call for an answer still being written (pending or streaming) is not recorded: the
 -- answer's counts, the turn's total, are recorded when it is finished. Billed when a trusted writer
--- inserts the row. For example:
---   create trigger prompt_runs_740_record_usage after insert on public.prompt_runs for each row
---   execute function private.record_llm_usage('user_id', 'model', 'input_tokens', 'output_tokens',
---     'created_at', 'message_id', 'agent_name', 'cost_usd');
+-- inserts the row. prompt_runs_740_record_usage (below) is how a table uses it.
 -- Security definer: see messages_record_usage.
 create function private.record_llm_usage()
 returns trigger
